@@ -1,0 +1,14 @@
+"""dedup: find and remove duplicate and boilerplate text in scraped corpora.
+
+Example:
+    >>> import dedup
+    >>> dedup.scan("seeds", report=None).select("kind", "block").rows()
+    [('repeat', 5)]
+"""
+
+from dedup.config import Config, ConfigError
+from dedup.corpus import InputError
+from dedup.pipeline import clean, scan
+
+__all__ = ["Config", "ConfigError", "InputError", "clean", "scan"]
+__version__ = "0.1.0"

@@ -1,0 +1,257 @@
+"""The ``dedup`` command: a thin Typer face over :mod:`dedup.pipeline`.
+
+Exit codes: 0 success; 1 bad input or usage (one line on stderr naming the file and line); 3 findings
+present and ``--fail-on-findings`` given.
+
+Example:
+    $ dedup scan seeds/ --report report.csv
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dedup.config import Config, ConfigError
+from dedup.corpus import InputError
+from dedup.pipeline import RunStats, run
+
+EXIT_BAD_INPUT = 1
+EXIT_FINDINGS = 3
+
+app = typer.Typer(
+    help="Find and remove duplicate and boilerplate text in scraped corpora.\n\n"
+    "Examples:\n\n"
+    "  dedup scan seeds/                      # report to dedup-report.csv\n\n"
+    "  dedup clean crawl.jsonl.zst --out clean.jsonl.zst --site-field url\n\n"
+    "  cat pages.jsonl | dedup clean - --out - > clean.jsonl",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+err = Console(stderr=True)
+
+
+class Unit(str, Enum):
+    line = "line"
+    paragraph = "paragraph"
+
+
+class Format(str, Enum):
+    auto = "auto"
+    txt = "txt"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class OnError(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+class Shingle(str, Enum):
+    word = "word"
+    char = "char"
+
+
+class Keep(str, Enum):
+    first = "first"
+    longest = "longest"
+
+
+Inputs = Annotated[list[str], typer.Argument(help="Folders of .txt, .txt, .jsonl(.gz|.zst), .parquet files, or - for JSON Lines on stdin.", show_default=False)]
+ReportOpt = Annotated[Path, typer.Option("--report", help="Where the CSV report goes (replaced if it exists).")]
+UnitOpt = Annotated[Unit, typer.Option(help="Block = every non-empty line, or blank-line separated paragraph.")]
+FormatOpt = Annotated[Format, typer.Option(help="Input format; auto = from the file name.")]
+TextField = Annotated[str, typer.Option(help="JSON/Parquet field holding the text.")]
+IdField = Annotated[str, typer.Option(help="Field holding the document id (else the record number).")]
+SiteField = Annotated[Optional[str], typer.Option(help="Field naming the site (a URL means its host); boilerplate is counted per site.")]
+MinRepeat = Annotated[int, typer.Option(help="A repeat inside one document is flagged only from this many characters.")]
+MinDocs = Annotated[int, typer.Option(help="A block in at least this many documents of its site is boilerplate.")]
+DropDup = Annotated[bool, typer.Option("--drop-duplicate-blocks", help="Also remove blocks that stand in another document.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Fail on invalid UTF-8 instead of replacing it.")]
+OnErrorOpt = Annotated[OnError, typer.Option(help="On a malformed record: fail, or skip it and count it.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
+FailOn = Annotated[bool, typer.Option("--fail-on-findings", help=f"Exit with code {EXIT_FINDINGS} when anything is flagged.")]
+Exact = Annotated[bool, typer.Option("--exact-only", help="Exact matches of normalised text only (no MinHash).")]
+ShingleOpt = Annotated[Shingle, typer.Option(help="Shingles of words, or of characters (for text without spaces).")]
+Ngram = Annotated[int, typer.Option(help="Shingle size in words (or characters).")]
+NumPerm = Annotated[int, typer.Option(help="MinHash permutations.")]
+Threshold = Annotated[float, typer.Option(help="Jaccard similarity from which two blocks are near-duplicates.")]
+DocThreshold = Annotated[float, typer.Option(help="Share of the longer document that must line up with the other.")]
+KeepOpt = Annotated[Keep, typer.Option(help="Which copy of a cluster is kept: the first in input order, or the longest.")]
+Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")]
+Workers = Annotated[Optional[int], typer.Option(help="Processes for fingerprinting [default: all cores].")]
+StatsJson = Annotated[Optional[Path], typer.Option(help="Write the run's counters and stage times as JSON here.")]
+
+
+def _config(**values) -> Config:
+    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+    values["near"] = not values.pop("exact_only")
+    if values.get("workers") is None:
+        values.pop("workers")
+    return Config(**values)
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    bar = Progress(TextColumn("fingerprinting"), BarColumn(bar_width=None, pulse_style="cyan"),
+                   TextColumn("{task.completed:,} docs"), TextColumn("{task.fields[rate]}"),
+                   TimeElapsedColumn(), console=err, transient=True)
+    task = bar.add_task("docs", total=None, rate="")
+
+    def advance(n: int) -> None:
+        bar.advance(task, n)
+        elapsed = bar.tasks[0].elapsed or 0
+        if elapsed > 0:
+            bar.update(task, rate=f"{bar.tasks[0].completed / elapsed:,.0f} docs/s")
+
+    return bar, advance
+
+
+def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> None:
+    table = Table(title="dedup summary", show_header=False, title_justify="left")
+    table.add_row("documents", f"{stats.documents:,}")
+    table.add_row("blocks", f"{stats.blocks:,}")
+    for kind in ("repeat", "boilerplate", "duplicate_block", "duplicate_doc"):
+        table.add_row(f"  {kind}", f"{stats.findings.get(kind, 0):,}")
+    table.add_row("characters removed" if out else "characters that clean would remove", f"{stats.chars_removed:,}")
+    reader = stats.reader
+    for label, count in (("records skipped", reader.records_skipped), ("binary files skipped", reader.binary_files_skipped),
+                         ("documents with invalid UTF-8 (replaced)", reader.invalid_utf8_docs),
+                         ("empty documents", reader.empty_docs)):
+        if count:
+            table.add_row(label, f"{count:,}")
+    err.print(table)
+    top = (frame.filter(pl.col("kind") == "boilerplate").group_by("cluster").agg(
+        n=pl.len(), text=pl.col("text").first()).sort(["n", "cluster"], descending=[True, False]).head(5))
+    if len(top):
+        boiler = Table(title="most frequent boilerplate", title_justify="left")
+        boiler.add_column("copies", justify="right")
+        boiler.add_column("text", overflow="ellipsis", no_wrap=True, max_width=80)
+        for _, n, text in top.iter_rows():
+            boiler.add_row(f"{n:,}", text)
+        err.print(boiler)
+    for problem in reader.problems[:5]:
+        err.print(f"[yellow]warning:[/] {problem}", highlight=False)
+    if stats.documents == 0:
+        err.print("[yellow]warning:[/] the corpus has no documents", highlight=False)
+    if report:
+        err.print(f"report: {report}", highlight=False)
+    if out:
+        err.print(f"cleaned corpus: {'stdout' if out == '-' else out}", highlight=False)
+
+
+def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, **options) -> None:
+    try:
+        config = _config(**options)
+        bar, advance = _progress(quiet)
+        if bar:
+            bar.start()
+        try:
+            frame, stats = run(inputs, config, report=report, out=None if out in (None, "-") else Path(out),
+                               stdout=out == "-", force=force, progress=advance)
+        finally:
+            if bar:
+                bar.stop()
+    except (InputError, ConfigError) as problem:
+        err.print(f"dedup: error: {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if stats_json:
+        stats_json.write_text(json.dumps(asdict(stats), indent=2) + "\n")
+    if not quiet:
+        _summary(frame, stats, report, out)
+    if fail_on_findings and len(frame):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command(epilog="Examples:\n\n  dedup scan seeds/\n\n  dedup scan crawl.jsonl --site-field url --report findings.csv\n\n"
+             "  dedup scan pages/ --unit paragraph --fail-on-findings")
+def scan(
+    inputs: Inputs,
+    report: ReportOpt = Path("dedup-report.csv"),
+    unit: UnitOpt = Unit.line,
+    format: FormatOpt = Format.auto,
+    text_field: TextField = "text",
+    id_field: IdField = "id",
+    site_field: SiteField = None,
+    min_repeat_chars: MinRepeat = Config.min_repeat_chars,
+    boilerplate_min_docs: MinDocs = Config.boilerplate_min_docs,
+    drop_duplicate_blocks: DropDup = False,
+    exact_only: Exact = False,
+    shingle: ShingleOpt = Shingle.word,
+    ngram: Ngram = Config.ngram,
+    num_perm: NumPerm = Config.num_perm,
+    threshold: Threshold = Config.threshold,
+    doc_threshold: DocThreshold = Config.doc_threshold,
+    keep: KeepOpt = Keep.first,
+    seed: Seed = Config.seed,
+    workers: Workers = None,
+    strict: Strict = False,
+    on_error: OnErrorOpt = OnError.fail,
+    fail_on_findings: FailOn = False,
+    stats_json: StatsJson = None,
+    quiet: Quiet = False,
+) -> None:
+    """Report repeated, boilerplate and duplicate blocks and documents as a CSV (nothing is changed)."""
+    options = {k: v for k, v in locals().items() if k not in ("inputs", "report", "quiet", "fail_on_findings", "stats_json")}
+    _execute(inputs, report, None, False, quiet, fail_on_findings, stats_json, **options)
+
+
+@app.command(epilog="Examples:\n\n  dedup clean seeds/ --out seeds-clean/\n\n"
+             "  dedup clean crawl.jsonl.gz --out clean.jsonl.gz --site-field url\n\n"
+             "  cat pages.jsonl | dedup clean - --out - --quiet > clean.jsonl")
+def clean(
+    inputs: Inputs,
+    out: Annotated[str, typer.Option("--out", "-o", help="Cleaned corpus, same format as the input; - for JSON Lines on stdout.")],
+    report: ReportOpt = Path("dedup-report.csv"),
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    unit: UnitOpt = Unit.line,
+    format: FormatOpt = Format.auto,
+    text_field: TextField = "text",
+    id_field: IdField = "id",
+    site_field: SiteField = None,
+    min_repeat_chars: MinRepeat = Config.min_repeat_chars,
+    boilerplate_min_docs: MinDocs = Config.boilerplate_min_docs,
+    drop_duplicate_blocks: DropDup = False,
+    exact_only: Exact = False,
+    shingle: ShingleOpt = Shingle.word,
+    ngram: Ngram = Config.ngram,
+    num_perm: NumPerm = Config.num_perm,
+    threshold: Threshold = Config.threshold,
+    doc_threshold: DocThreshold = Config.doc_threshold,
+    keep: KeepOpt = Keep.first,
+    seed: Seed = Config.seed,
+    workers: Workers = None,
+    strict: Strict = False,
+    on_error: OnErrorOpt = OnError.fail,
+    fail_on_findings: FailOn = False,
+    stats_json: StatsJson = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write a copy of the corpus without the flagged blocks and duplicate documents, and the report."""
+    options = {k: v for k, v in locals().items()
+               if k not in ("inputs", "out", "report", "force", "quiet", "fail_on_findings", "stats_json")}
+    _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, **options)
+
+
+def main() -> None:
+    """Console entry point. Click reports usage errors with exit code 2; dedup uses 1 for every
+    bad-input-or-usage case, so that one code means "fix the command or the input"."""
+    try:
+        app()
+    except SystemExit as done:
+        if done.code == 2:
+            sys.exit(EXIT_BAD_INPUT)
+        raise

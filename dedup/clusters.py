@@ -1,0 +1,85 @@
+"""Verification of candidate pairs, connected components, and clusters that stay honest.
+
+Union-find over verified pairs can still chain: A~B and B~C put A and C together even when A and C
+share little. The rule here: a cluster's representative is chosen first (``rank``: lowest wins, i.e.
+first in input order, or longest first), then every member must itself be similar to the
+representative (``similarity(member, rep) >= threshold``). Members that are not are taken out and
+clustered again among themselves, with the pairs between them, until every item is placed. So every
+``similarity`` reported is a verified similarity to the kept copy.
+
+Example:
+    >>> import numpy as np
+    >>> sims = {(0, 1): 0.9, (1, 2): 0.9, (0, 2): 0.2}
+    >>> sim = lambda a, b: np.array([1.0 if x == y else sims[tuple(sorted((x, y)))] for x, y in zip(a, b)])
+    >>> reps, s = honest_clusters(3, np.array([0, 1]), np.array([1, 2]), np.arange(3), sim, 0.8)
+    >>> reps.tolist()
+    [0, 0, 2]
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def signature_similarity(sigs: np.ndarray) -> Similarity:
+    """MinHash estimate of the Jaccard similarity between rows of ``sigs`` (share of equal values)."""
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        out = np.empty(len(left), dtype=np.float64)
+        for lo in range(0, len(left), 1 << 14):
+            hi = lo + (1 << 14)
+            out[lo:hi] = (sigs[left[lo:hi]] == sigs[right[lo:hi]]).mean(axis=1)
+        return out
+
+    return similarity
+
+
+def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components of n items joined by pairs: each item's label is its component's lowest item."""
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[left], label[right])
+        before = label.copy()
+        np.minimum.at(label, left, low)
+        np.minimum.at(label, right, low)
+        while True:  # pointer jumping: follow labels to their roots
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(label, before):
+            return label
+
+
+def honest_clusters(
+    n: int, left: np.ndarray, right: np.ndarray, rank: np.ndarray, similarity: Similarity, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Representative of each item (itself when alone) and its similarity to it.
+
+    ``left``/``right`` are verified pairs; ``rank`` orders the items for choosing representatives.
+    """
+    rep = np.full(n, -1, dtype=np.int64)
+    sim = np.ones(n, dtype=np.float64)
+    open_ = np.ones(n, dtype=bool)
+    while open_.any():
+        keep = open_[left] & open_[right]
+        left, right = left[keep], right[keep]
+        label = components(n, left, right)
+        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        items = np.flatnonzero(open_)
+        np.minimum.at(best, label[items], rank[items])
+        by_rank = np.empty(n, dtype=np.int64)
+        by_rank[rank] = np.arange(n)
+        candidate = by_rank[best[label[items]]]
+        s = np.ones(len(items))
+        other = candidate != items
+        s[other] = similarity(items[other], candidate[other])
+        placed = s >= threshold
+        rep[items[placed]] = candidate[placed]
+        sim[items[placed]] = s[placed]
+        open_[items[placed]] = False
+    return rep, sim

@@ -1,0 +1,104 @@
+"""Every knob of a dedup run, with its default, in one validated object.
+
+Example:
+    >>> from dedup.config import Config
+    >>> Config(unit="paragraph", threshold=0.9).bands_rows()
+    (18, 5)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the option."""
+
+
+UNITS = ("line", "paragraph")
+SHINGLES = ("word", "char")
+KEEPS = ("first", "longest")
+ON_ERROR = ("fail", "skip")
+FORMATS = ("auto", "txt", "jsonl", "parquet")
+
+# The chance, at a pair of exactly the threshold similarity, that LSH makes it a candidate.
+LSH_TARGET_RECALL = 0.99
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one run. Field names match the CLI options (``--min-repeat-chars`` -> min_repeat_chars)."""
+
+    # input
+    format: str = "auto"
+    text_field: str = "text"
+    id_field: str = "id"
+    site_field: str | None = None
+    strict: bool = False
+    on_error: str = "fail"
+    # blocks
+    unit: str = "line"
+    # findings
+    min_repeat_chars: int = 20
+    boilerplate_min_docs: int = 3
+    drop_duplicate_blocks: bool = False
+    keep: str = "first"
+    # near-duplicates
+    near: bool = True
+    shingle: str = "word"
+    ngram: int = 5
+    num_perm: int = 128
+    threshold: float = 0.8
+    doc_threshold: float = 0.8
+    seed: int = 1
+    # execution
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    batch_docs: int = 2000
+    memory_limit: int | None = None
+    spill_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        choices = {"unit": UNITS, "shingle": SHINGLES, "keep": KEEPS, "on_error": ON_ERROR, "format": FORMATS}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"--{_opt(name)} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        for name in ("threshold", "doc_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"--{_opt(name)} must be in (0, 1], got {value}")
+        minimums = {"ngram": 1, "num_perm": 2, "workers": 1, "batch_docs": 1, "boilerplate_min_docs": 2,
+                    "min_repeat_chars": 0}
+        for name, low in minimums.items():
+            if getattr(self, name) < low:
+                raise ConfigError(f"--{_opt(name)} must be at least {low}, got {getattr(self, name)}")
+        if self.num_perm > 1024:
+            raise ConfigError(f"--num-perm must be at most 1024, got {self.num_perm}")
+        if self.memory_limit is not None and self.memory_limit <= 0:
+            raise ConfigError(f"--memory-limit must be positive, got {self.memory_limit}")
+
+    def with_(self, **changes) -> Config:
+        """A copy with some settings changed (validated again)."""
+        return replace(self, **changes)
+
+    def bands_rows(self, threshold: float | None = None) -> tuple[int, int]:
+        """LSH (bands, rows) for a threshold, chosen for recall.
+
+        The longest bands (fewest band keys, fewest chance candidates) whose chance of making a pair
+        of exactly ``threshold`` similarity a candidate is still at least 99%. Precision comes from
+        verifying every candidate afterwards, so recall is what the banding must protect.
+        """
+        t = self.threshold if threshold is None else threshold
+        for rows in range(self.num_perm, 0, -1):
+            bands = self.num_perm // rows
+            if 1.0 - (1.0 - t**rows) ** bands >= LSH_TARGET_RECALL:
+                return bands, rows
+        return self.num_perm, 1
+
+
+def _opt(name: str) -> str:
+    return name.replace("_", "-")
+
+
+OPTION_NAMES = tuple(f.name for f in fields(Config))

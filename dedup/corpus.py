@@ -1,0 +1,390 @@
+"""Reading a corpus as records, and writing a cleaned copy in the same format.
+
+Formats: a folder of .txt files (recursive; id = relative path; site = first-level sub-folder), one
+.txt file, JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst, or ``-`` for stdin), and Parquet. Readers
+stream: nothing holds the whole corpus. Bad input raises :class:`InputError` naming the file and
+line (or record), unless ``on_error="skip"`` counts and skips it.
+
+Example:
+    >>> from dedup.config import Config
+    >>> sources = open_sources(["seeds"], Config())
+    >>> [r.doc_id for r in iter_records(sources[0], Config(), Counters())]
+    ['000_4a60dc78fcca73dd.txt']
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterator
+from urllib.parse import urlsplit
+
+import polars as pl
+import zstandard
+
+from dedup.config import Config
+
+STDIN = "-"
+
+
+class InputError(Exception):
+    """Input that cannot be read as asked; the message names the file and line or record."""
+
+
+@dataclass
+class Counters:
+    """What the readers skipped or repaired, for the summary and ``--stats-json``."""
+
+    files: int = 0
+    records_skipped: int = 0
+    binary_files_skipped: int = 0
+    invalid_utf8_docs: int = 0
+    empty_docs: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        if len(self.problems) < 20:
+            self.problems.append(message)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: ``kind`` is txt-dir, txt, jsonl or parquet; ``name`` labels it in ids and outputs."""
+
+    path: Path
+    kind: str
+    name: str
+
+
+@dataclass
+class Record:
+    """One document. ``raw`` is what the writer needs to reproduce the record (line bytes, row, file bytes)."""
+
+    doc_id: str
+    text: str
+    site: str | None
+    raw: object
+
+
+def detect_kind(path: Path) -> str:
+    """txt-dir, txt, jsonl or parquet, from what ``path`` is and how its name ends."""
+    if path.is_dir():
+        return "txt-dir"
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".json.gz", ".json")):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith(".txt"):
+        return "txt"
+    raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
+
+
+def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = None) -> list[Source]:
+    """Check every input exists and name its format. ``-`` (stdin) is copied to ``spool_dir`` first,
+    because the input is read twice (fingerprints, then findings and output)."""
+    if not inputs:
+        raise InputError("no input given")
+    sources = []
+    for given in inputs:
+        if given == STDIN:
+            if spool_dir is None:
+                raise InputError("-: reading stdin needs a spool folder")
+            spooled = spool_dir / "stdin.jsonl"
+            with open(spooled, "wb") as out:
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            sources.append(Source(spooled, "jsonl", "stdin"))
+            continue
+        path = Path(given)
+        if not path.exists():
+            raise InputError(f"{given}: no such file or folder")
+        kind = detect_kind(path) if config.format == "auto" or path.is_dir() else config.format
+        if path.is_dir() and config.format not in ("auto", "txt"):
+            raise InputError(f"{given}: a folder is read as .txt files; --format {config.format} needs a file")
+        sources.append(Source(path, kind, path.name or str(path)))
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise InputError(f"two inputs share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+    return sources
+
+
+def iter_records(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    """The records of one source, in a fixed order."""
+    readers = {"txt-dir": _read_txt_dir, "txt": _read_txt_file, "jsonl": _read_jsonl, "parquet": _read_parquet}
+    yield from readers[source.kind](source, config, counters)
+
+
+def site_of(value: object) -> str | None:
+    """The site a ``--site-field`` value names: a URL's host without ``www.``, else the value itself."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if "://" in text:
+        host = (urlsplit(text).hostname or "").lower()
+        return host.removeprefix("www.") or None
+    return text or None
+
+
+def _decode(data: bytes, where: str, config: Config, counters: Counters) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if config.strict:
+            raise InputError(f"{where}: invalid UTF-8 at byte {err.start}") from None
+        counters.invalid_utf8_docs += 1
+        counters.note(f"{where}: invalid UTF-8 at byte {err.start}, replaced with U+FFFD")
+        return data.decode("utf-8", errors="replace")
+
+
+def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, counters: Counters) -> Record | None:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        counters.binary_files_skipped += 1
+        counters.note(f"{path}: binary file skipped")
+        return None
+    text = _decode(data, str(path), config, counters)
+    if not text.strip():
+        counters.empty_docs += 1
+    return Record(doc_id, text, site, data)
+
+
+def _read_txt_dir(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    files = sorted((p for p in source.path.rglob("*.txt") if p.is_file()), key=lambda p: p.relative_to(source.path).as_posix())
+    for path in files:
+        relative = path.relative_to(source.path)
+        counters.files += 1
+        record = _txt_record(path, relative.as_posix(), relative.parts[0] if len(relative.parts) > 1 else None,
+                             config, counters)
+        if record is not None:
+            yield record
+
+
+def _read_txt_file(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    counters.files += 1
+    record = _txt_record(source.path, source.path.name, None, config, counters)
+    if record is not None:
+        yield record
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith(".zst"):
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+    return open(path, "rb")
+
+
+def _reject(message: str, config: Config, counters: Counters) -> None:
+    if config.on_error == "fail":
+        raise InputError(message + " (use --on-error skip to skip such records)")
+    counters.records_skipped += 1
+    counters.note(message + ", skipped")
+
+
+def _fields_of(obj: dict, number: int, config: Config) -> tuple[str, str | None]:
+    doc_id = obj.get(config.id_field)
+    return (str(number) if doc_id is None else str(doc_id)), (
+        site_of(obj.get(config.site_field)) if config.site_field else None)
+
+
+def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    counters.files += 1
+    number = 0
+    with _open_binary(source.path) as stream:
+        try:
+            for lineno, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                where = f"{source.path}:{lineno}"
+                try:
+                    obj = json.loads(_decode(line, where, config, counters))
+                except json.JSONDecodeError as err:
+                    _reject(f"{where}: malformed JSON ({err.msg} at column {err.colno})", config, counters)
+                    continue
+                if not isinstance(obj, dict):
+                    _reject(f"{where}: a JSON object was expected", config, counters)
+                    continue
+                text = obj.get(config.text_field)
+                if not isinstance(text, str):
+                    what = "has no" if text is None else "has a non-string"
+                    _reject(f"{where}: record {what} {config.text_field!r} field", config, counters)
+                    continue
+                if not text.strip():
+                    counters.empty_docs += 1
+                doc_id, site = _fields_of(obj, number, config)
+                number += 1
+                yield Record(doc_id, text, site, (line, obj))
+        except (OSError, EOFError, zstandard.ZstdError) as err:
+            raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
+
+
+def _read_parquet(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    counters.files += 1
+    try:
+        schema = pl.read_parquet_schema(source.path)
+    except Exception as err:  # polars raises several error types for a file that is not Parquet
+        raise InputError(f"{source.path}: not a readable Parquet file ({err})") from None
+    if config.text_field not in schema:
+        raise InputError(f"{source.path}: no {config.text_field!r} column (columns: {', '.join(schema)})")
+    number = 0
+    for batch in pl.scan_parquet(source.path).collect_batches(chunk_size=1000):
+        for row in batch.iter_rows(named=True):
+            text = row[config.text_field]
+            if not isinstance(text, str):
+                _reject(f"{source.path}: record {number} has no {config.text_field!r} text", config, counters)
+                number += 1
+                continue
+            if not text.strip():
+                counters.empty_docs += 1
+            doc_id, site = _fields_of(row, number, config)
+            number += 1
+            yield Record(doc_id, text, site, (row, schema))
+
+
+# --- writers -------------------------------------------------------------------------------------
+
+
+class Writer:
+    """Writes one source's cleaned records to ``target`` (a temporary path the caller renames)."""
+
+    def write(self, record: Record, text: str | None) -> None:
+        """``text`` None drops the record; ``text == record.text`` keeps it unchanged."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class JsonlWriter(Writer):
+    """JSON Lines, compressed as the target's name says; unchanged records keep their original bytes."""
+
+    def __init__(self, target: Path | None, text_field: str) -> None:
+        self.text_field = text_field
+        if target is None:
+            self.stream: IO[bytes] = sys.stdout.buffer
+            self.owned = False
+            return
+        name = target.name.lower()
+        self.owned = True
+        if name.endswith(".gz"):
+            self.stream = gzip.open(target, "wb")
+        elif name.endswith(".zst"):
+            self.stream = zstandard.ZstdCompressor().stream_writer(open(target, "wb"), closefd=True)
+        else:
+            self.stream = open(target, "wb")
+
+    def write(self, record: Record, text: str | None) -> None:
+        if text is None:
+            return
+        if isinstance(record.raw, tuple) and isinstance(record.raw[0], bytes):
+            line, obj = record.raw
+            if text == record.text:
+                self.stream.write(line if line.endswith(b"\n") else line + b"\n")
+                return
+            obj = dict(obj)
+        elif isinstance(record.raw, tuple):  # a Parquet row
+            obj = dict(record.raw[0])
+        else:  # a txt document
+            obj = {"id": record.doc_id}
+        obj[self.text_field] = text
+        self.stream.write(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8") + b"\n")
+
+    def close(self) -> None:
+        if self.owned:
+            self.stream.close()
+        else:
+            self.stream.flush()
+
+
+class TxtWriter(Writer):
+    """A .txt file, or a folder of them at the records' relative paths; unchanged files keep their bytes."""
+
+    def __init__(self, target: Path, folder: bool) -> None:
+        self.target, self.folder = target, folder
+        if folder:
+            target.mkdir(parents=True)
+
+    def write(self, record: Record, text: str | None) -> None:
+        if text is None:
+            return
+        path = self.target / record.doc_id if self.folder else self.target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(record.raw if text == record.text else text.encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+class ParquetWriter(Writer):
+    """Parquet with the input's schema; rows are buffered in parts on disk, joined on close."""
+
+    def __init__(self, target: Path, text_field: str, part_rows: int = 2000) -> None:
+        self.target, self.text_field, self.part_rows = target, text_field, part_rows
+        self.parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=target.parent))
+        self.rows: list[dict] = []
+        self.schema = None
+        self.count = 0
+
+    def write(self, record: Record, text: str | None) -> None:
+        row, self.schema = record.raw
+        if text is not None:
+            self.rows.append({**row, self.text_field: text})
+        if len(self.rows) >= self.part_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows:
+            pl.DataFrame(self.rows, schema=self.schema).write_parquet(self.parts / f"{self.count:08d}.parquet")
+            self.count += 1
+            self.rows = []
+
+    def close(self) -> None:
+        try:
+            self._flush()
+            if self.count:
+                pl.scan_parquet(self.parts / "*.parquet").sink_parquet(self.target)
+            else:
+                pl.DataFrame(schema=self.schema or {self.text_field: pl.String}).write_parquet(self.target)
+        finally:
+            shutil.rmtree(self.parts, ignore_errors=True)
+
+
+def writer_for(source: Source, target: Path | None, config: Config) -> Writer:
+    """The writer that mirrors ``source``'s format at ``target`` (None: JSON Lines on stdout)."""
+    if target is None:
+        return JsonlWriter(None, config.text_field if source.kind in ("jsonl", "parquet") else "text")
+    if source.kind in ("txt-dir", "txt"):
+        return TxtWriter(target, folder=source.kind == "txt-dir")
+    if source.kind == "parquet":
+        return ParquetWriter(target, config.text_field)
+    return JsonlWriter(target, config.text_field)
+
+
+def check_output(out: Path, sources: list[Source], force: bool) -> None:
+    """Refuse an output that exists (unless ``force``) or that lies inside, or is, an input."""
+    resolved = out.resolve()
+    for source in sources:
+        src = source.path.resolve()
+        if resolved == src or (source.kind == "txt-dir" and resolved.is_relative_to(src)):
+            raise InputError(f"{out}: the output would be inside the input {source.path}; choose another --out")
+    if out.exists() and not force:
+        raise InputError(f"{out}: already exists; use --force to replace it")
+
+
+def publish(temporary: Path, final: Path) -> None:
+    """Move a finished output into place, replacing what stood there (files and folders alike)."""
+    if final.is_dir() and not final.is_symlink():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+        temporary.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(temporary, final)

@@ -1,0 +1,115 @@
+"""Policies that turn matched blocks and documents into findings, and the report they make.
+
+Kinds (DESIGN.md): ``repeat`` (a later copy inside one document), ``boilerplate`` (recurs in at least
+``boilerplate_min_docs`` documents of its site; every copy goes), ``duplicate_block`` (also stands in
+another document, below that count), ``duplicate_doc`` (the whole document is a copy).
+
+Example:
+    >>> import polars as pl
+    >>> pl.select(safe_text(pl.lit("=SUM(A1)\\tx"))).item()
+    "'=SUM(A1)\\\\tx"
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+REPORT_SCHEMA = {
+    "doc_id": pl.String, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
+    "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.String,
+    "kept_block": pl.Int32, "action": pl.String, "text": pl.String,
+}
+KINDS = ("repeat", "boilerplate", "duplicate_block", "duplicate_doc")
+# Findings before pass 2 fills in ids and text: documents by number.
+FINDING_SCHEMA = {
+    "doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
+    "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.Int64,
+    "kept_block": pl.Int32, "action": pl.String,
+}
+
+
+def _numbered_clusters(frame: pl.DataFrame) -> pl.DataFrame:
+    """Clusters of more than one member, numbered from 0 in order of their first member."""
+    return (
+        frame.with_columns(cluster_size=pl.len().over("rep"))
+        .filter(pl.col("cluster_size") > 1)
+        .with_columns(cluster=pl.col("rep").rank("dense").cast(pl.Int64) - 1)
+    )
+
+
+def document_findings(docs: pl.DataFrame) -> pl.DataFrame:
+    """``duplicate_doc`` rows for every member of a document cluster but its representative.
+
+    ``docs``: occurrence, doc, chars, rep (occurrence of the representative), sim.
+    """
+    clusters = _numbered_clusters(docs)
+    rep_doc = clusters.select(pl.col("occurrence").alias("rep"), pl.col("doc").alias("kept_doc"))
+    return (
+        clusters.filter(pl.col("occurrence") != pl.col("rep"))
+        .join(rep_doc, on="rep", how="left")
+        .select(
+            "doc", block=pl.lit(None, pl.Int32), start=pl.lit(0, pl.Int64), end="chars",
+            kind=pl.lit("duplicate_doc"), cluster="cluster", cluster_size="cluster_size",
+            similarity="sim", kept_doc="kept_doc", kept_block=pl.lit(None, pl.Int32), action=pl.lit("remove"),
+        )
+        .cast(FINDING_SCHEMA)
+    )
+
+
+def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_docs: pl.Expr,
+                   drop_duplicate_blocks: bool, keep: str) -> pl.DataFrame:
+    """Findings for blocks of the documents that stay.
+
+    ``blocks``: occurrence (row number), doc, block, start, end, chars, site, item, rep, sim; ``min_docs``
+    an expression over the ``site_pages`` column giving the boilerplate count for that site.
+    ``similarity(items_a, items_b)`` compares items (to report a repeat's similarity to its kept copy).
+    """
+    clusters = _numbered_clusters(blocks)
+    if clusters.is_empty():
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    order = [pl.col("block")] if keep == "first" else [-pl.col("chars"), pl.col("block")]
+    clusters = clusters.with_columns(
+        site_docs=pl.col("doc").n_unique().over("cluster", "site"),
+        doc_kept=pl.col("occurrence").sort_by(order).first().over("cluster", "doc"),
+    )
+    rep = clusters.select(
+        pl.col("occurrence").alias("rep"), pl.col("doc").alias("rep_doc"), pl.col("block").alias("rep_block"),
+        pl.col("item").alias("rep_item"))
+    kept = clusters.select(
+        pl.col("occurrence").alias("doc_kept"), pl.col("block").alias("doc_kept_block"),
+        pl.col("item").alias("doc_kept_item"))
+    clusters = clusters.join(rep, on="rep", how="left").join(kept, on="doc_kept", how="left")
+    kind = (
+        pl.when(pl.col("site_docs") >= min_docs).then(pl.lit("boilerplate"))
+        .when(pl.col("occurrence") != pl.col("doc_kept"))
+        .then(pl.when(pl.col("chars") >= min_repeat_chars).then(pl.lit("repeat")))
+        .when(pl.col("doc") != pl.col("rep_doc")).then(pl.lit("duplicate_block"))
+    )
+    flagged = clusters.with_columns(kind=kind).filter(pl.col("kind").is_not_null())
+    is_repeat = pl.col("kind") == "repeat"
+    repeat_sim = similarity(flagged["item"].to_numpy(), flagged["doc_kept_item"].to_numpy())
+    return (
+        flagged.with_columns(repeat_sim=pl.Series(repeat_sim, dtype=pl.Float64))
+        .select(
+            "doc", "block", "start", "end", "kind", "cluster", "cluster_size",
+            similarity=pl.when(is_repeat).then("repeat_sim").otherwise("sim"),
+            kept_doc=pl.when(is_repeat).then("doc").when(pl.col("kind") == "duplicate_block").then("rep_doc"),
+            kept_block=pl.when(is_repeat).then("doc_kept_block")
+            .when(pl.col("kind") == "duplicate_block").then("rep_block"),
+            action=pl.when((pl.col("kind") != "duplicate_block") | drop_duplicate_blocks)
+            .then(pl.lit("remove")).otherwise(pl.lit("keep")),
+        )
+        .cast(FINDING_SCHEMA)
+    )
+
+
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"} | {
+    chr(c): f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
+}
+
+
+def safe_text(text: pl.Expr) -> pl.Expr:
+    """A report cell: backslash and control characters escaped (a line break becomes ``\\n``), and
+    never the start of a spreadsheet formula (a leading ``= + - @`` gets a ``'`` in front)."""
+    escaped = text.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
+    return pl.when(escaped.str.contains(r"^[=+\-@]")).then(pl.lit("'") + escaped).otherwise(escaped)

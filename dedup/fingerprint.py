@@ -1,0 +1,236 @@
+"""Fingerprints of blocks and documents: exact hashes of the normalised text and MinHash signatures.
+
+Tokens (words, or characters with ``shingle="char"``) are hashed once with xxh3_64, one xxhash call
+per *distinct* token of a batch; n-gram shingle hashes are then combined arithmetically in numpy, and
+MinHash applies datasketch 2.0's ``affine32`` permutations to them. A signature made here therefore
+equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash)`` fed with the same shingles.
+
+Example:
+    >>> import numpy as np
+    >>> p = Permutations(num_perm=4, seed=1)
+    >>> sh = np.array([shingle_hash(["a", "b"]), shingle_hash(["b", "c"])], dtype=np.uint32)
+    >>> signatures(sh, np.array([0]), p).shape
+    (1, 4)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import xxhash
+from datasketch import MinHash
+
+from dedup.blocks import normalised, segment
+from dedup.config import Config
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+# Odd 64-bit multipliers: one per position inside an n-gram, and one for exact sequence hashes.
+_POSITION = np.array([(0x9E3779B97F4A7C15 * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for k in range(64)], dtype=_U64)
+_SEQUENCE_BASE = _U64(0x100000001B3)
+_SHINGLE_CHUNK = 1 << 15
+
+
+@dataclass(frozen=True)
+class Permutations:
+    """datasketch's affine32 permutation parameters for ``num_perm`` and ``seed`` (taken from datasketch)."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+    def __init__(self, num_perm: int, seed: int) -> None:
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        object.__setattr__(self, "a", np.ascontiguousarray(a, dtype=np.uint32))
+        object.__setattr__(self, "b", np.ascontiguousarray(b, dtype=np.uint32))
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, the pre-mix datasketch applies before its permutations."""
+    h = h.astype(np.uint32, copy=True)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+def shingle_hash(tokens: list[str]) -> int:
+    """The 32-bit hash of one shingle, as the vectorised path computes it (for datasketch's hashfunc)."""
+    acc = 0
+    for k, token in enumerate(tokens):
+        acc = (acc + xxhash.xxh3_64_intdigest(token.encode("utf-8")) * int(_POSITION[k])) & 0xFFFFFFFFFFFFFFFF
+    return (acc ^ (acc >> 32)) & 0xFFFFFFFF
+
+
+def token_hashes(tokens: pl.Series) -> np.ndarray:
+    """xxh3_64 of every token, calling xxhash once per distinct token."""
+    vocab = tokens.unique()
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(t.encode("utf-8")) for t in vocab), dtype=_U64, count=len(vocab))
+    return tokens.replace_strict(vocab, pl.Series(hashes, dtype=pl.UInt64), return_dtype=pl.UInt64).to_numpy()
+
+
+def ngram_hashes(th: np.ndarray, n: int) -> np.ndarray:
+    """32-bit hashes of the n-grams starting at every position of ``th`` (length ``len(th) - n + 1``)."""
+    count = len(th) - n + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint32)
+    acc = np.zeros(count, dtype=_U64)
+    for k in range(n):
+        acc += th[k : k + count] * _POSITION[k]
+    return ((acc ^ (acc >> _U64(32))) & _MASK32).astype(np.uint32)
+
+
+def sequence_hashes(th: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per run of ``lengths`` (all >= 1) consecutive token hashes: equal runs, equal hashes."""
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    ends = starts + lengths
+    from_end = np.repeat(ends, lengths) - np.arange(len(th)) - 1
+    powers = np.cumprod(np.full(int(lengths.max()), _SEQUENCE_BASE, dtype=_U64)) if len(lengths) else np.empty(0, _U64)
+    h = np.add.reduceat(th * np.concatenate(([_U64(1)], powers[:-1]))[from_end], starts)
+    h ^= lengths.astype(_U64) * _POSITION[1]
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    return h
+
+
+def signatures(shingles: np.ndarray, starts: np.ndarray, perms: Permutations) -> np.ndarray:
+    """MinHash signatures, one row per group; group g holds ``shingles[starts[g]:starts[g+1]]`` (non-empty)."""
+    out = np.empty((len(starts), len(perms.a)), dtype=np.uint32)
+    if not len(starts):
+        return out
+    mixed = fmix32(shingles)
+    ends = np.append(starts[1:], len(mixed))
+    g = 0
+    while g < len(starts):
+        h = max(g + 1, int(np.searchsorted(ends, starts[g] + _SHINGLE_CHUNK, side="right")))
+        lo, hi = starts[g], ends[h - 1]
+        permuted = mixed[lo:hi, None] * perms.a + perms.b
+        out[g:h] = np.minimum.reduceat(permuted, starts[g:h] - lo, axis=0)
+        g = h
+    return out
+
+
+def _tokens(norm: pl.Series, shingle: str) -> pl.Series:
+    if shingle == "char":
+        return norm.str.replace_all(" ", "", literal=True).str.split("")
+    return norm.str.split(" ")
+
+
+def _windows(lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For runs of ``lengths`` tokens: positions of their n-gram windows, the runs that have any, and
+    where each such run's windows start in the selected-window array."""
+    counts = np.maximum(lengths - n + 1, 0)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    positions = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    has = np.flatnonzero(counts)
+    return positions, has, (np.cumsum(counts) - counts)[has]
+
+
+BLOCK_PRINTS = {"doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "chars": pl.Int32,
+                "hash": pl.UInt64, "ntok": pl.Int32, "sig": pl.Int64}
+DOC_PRINTS = {"doc": pl.Int64, "doc_id": pl.String, "site": pl.String, "chars": pl.Int64, "hash": pl.UInt64,
+              "ntok": pl.Int64, "sig": pl.Int64}
+
+
+@dataclass
+class BatchPrints:
+    """Pass-1 numbers of one batch: no text. ``blocks.sig``/``docs.sig`` index rows of the sig arrays (-1: none).
+
+    ``doc_tokens`` holds the token-hash streams (32 bits) of the signed documents, one after another.
+    """
+
+    blocks: pl.DataFrame
+    block_sigs: np.ndarray
+    docs: pl.DataFrame
+    doc_sigs: np.ndarray
+    doc_tokens: np.ndarray
+
+
+def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
+    """Blocks, exact hashes and (with ``config.near``) MinHash signatures of one batch of documents.
+
+    ``docs`` has columns doc (global number), text and site. Identical normalised blocks are
+    tokenised and signed once per batch.
+    """
+    n = config.ngram
+    blocks = segment(docs.select("doc", "text"), config.unit).with_columns(norm=normalised(pl.col("raw")))
+    distinct = blocks.select(pl.col("norm").unique(maintain_order=True)).with_row_index("u")
+    blocks = blocks.join(distinct, on="norm", how="left", maintain_order="left")
+    tokens = _tokens(distinct["norm"], config.shingle)
+    lengths = tokens.list.len().to_numpy().astype(np.int64)
+    th = token_hashes(tokens.explode()) if len(tokens) else np.empty(0, _U64)
+    block_hash = sequence_hashes(th, lengths) if len(lengths) else np.empty(0, _U64)
+
+    perms = Permutations(config.num_perm, config.seed)
+    sig_row = np.full(len(lengths), -1, dtype=np.int64)
+    block_sigs = np.empty((0, config.num_perm), dtype=np.uint32)
+    if config.near and len(th):
+        positions, has, starts = _windows(lengths, n)
+        block_sigs = signatures(ngram_hashes(th, n)[positions], starts, perms)
+        sig_row[has] = np.arange(len(has))
+
+    u = blocks["u"].to_numpy().astype(np.int64)
+    block_table = blocks.select(
+        "doc", "block", "start", "end",
+        chars=(pl.col("end") - pl.col("start")).cast(pl.Int32),
+        hash=pl.Series(block_hash[u], dtype=pl.UInt64),
+        ntok=pl.Series(lengths[u], dtype=pl.Int32),
+        sig=pl.Series(sig_row[u], dtype=pl.Int64),
+    )
+    doc_table, doc_sigs, doc_tokens = _document_prints(docs, blocks["doc"].to_numpy(), u, th, lengths, sig_row,
+                                                       block_sigs, perms, config)
+    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens)
+
+
+def _document_prints(docs, occ_doc, occ_u, th, lengths, sig_row, block_sigs, perms, config):
+    """Exact hash and signature of each document's whole token stream (its blocks in order)."""
+    n = config.ngram
+    occ_len = lengths[occ_u]
+    token_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    gather = np.repeat(token_starts[occ_u] - (np.cumsum(occ_len) - occ_len), occ_len) + np.arange(occ_len.sum())
+    stream = th[gather]
+    doc_numbers = docs["doc"].to_numpy()
+    local = np.searchsorted(doc_numbers, occ_doc)
+    doc_len = np.bincount(local, weights=occ_len, minlength=len(docs)).astype(np.int64)
+    with_tokens = doc_len > 0
+    doc_hash = np.zeros(len(docs), dtype=_U64)
+    if with_tokens.any():
+        doc_hash[with_tokens] = sequence_hashes(stream, doc_len[with_tokens])
+
+    sig = np.full(len(docs), -1, dtype=np.int64)
+    doc_sigs = np.empty((0, config.num_perm), dtype=np.uint32)
+    doc_tokens = np.empty(0, dtype=np.uint32)
+    if config.near and len(stream) >= n:
+        # Windows that cross a block boundary inside a document; the rest are the blocks' own shingles.
+        token_doc = np.repeat(local, occ_len)
+        token_occ = np.repeat(np.arange(len(occ_u)), occ_len)
+        last = np.arange(len(stream) - n + 1) + n - 1
+        crossing = np.flatnonzero((token_doc[: len(last)] == token_doc[last]) & (token_occ[: len(last)] != token_occ[last]))
+        full = np.full((len(docs), config.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+        if len(crossing):
+            cross_doc = token_doc[crossing]
+            starts = np.flatnonzero(np.diff(cross_doc, prepend=-1))
+            full[cross_doc[starts]] = signatures(ngram_hashes(stream, n)[crossing], starts, perms)
+        signed = np.flatnonzero(sig_row[occ_u] >= 0)
+        if len(signed):
+            own_doc = local[signed]
+            starts = np.flatnonzero(np.diff(own_doc, prepend=-1))
+            own = np.minimum.reduceat(block_sigs[sig_row[occ_u[signed]]], starts, axis=0)
+            full[own_doc[starts]] = np.minimum(full[own_doc[starts]], own)
+        has = np.flatnonzero(doc_len >= n)
+        doc_sigs = full[has]
+        sig[has] = np.arange(len(has))
+        doc_tokens = stream[np.repeat(doc_len >= n, doc_len)].astype(np.uint32)
+
+    table = docs.select(
+        "doc", "doc_id", "site",
+        chars=pl.col("text").str.len_chars().cast(pl.Int64),
+        hash=pl.Series(doc_hash, dtype=pl.UInt64),
+        ntok=pl.Series(doc_len, dtype=pl.Int64),
+        sig=pl.Series(sig, dtype=pl.Int64),
+    )
+    return table, doc_sigs, doc_tokens

@@ -1,0 +1,125 @@
+"""Matching: exact groups of equal fingerprints, joined by verified near-duplicate clusters.
+
+Works on *occurrences* (every block, or every document) in input order. Occurrences with the same
+exact hash form one *item*; items with MinHash signatures are matched by LSH, candidate pairs are
+verified, and :func:`dedup.clusters.honest_clusters` joins them. Each occurrence gets the cluster's
+representative occurrence and its verified similarity to it.
+
+Example:
+    >>> import numpy as np
+    >>> m = match(np.array([7, 8, 7], dtype=np.uint64), np.full(3, -1), np.array([5, 9, 5]),
+    ...           keep="first", near=None)
+    >>> m.rep.tolist(), m.sim.tolist()
+    ([0, 1, 0], [1.0, 1.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.clusters import Similarity, honest_clusters, signature_similarity
+from dedup.lsh import band_keys, candidate_pairs
+
+
+@dataclass(frozen=True)
+class NearSettings:
+    """How items with signatures are matched: LSH banding, then ``verify`` against ``threshold``."""
+
+    sigs: np.ndarray
+    bands: int
+    rows: int
+    threshold: float
+    verify: Similarity | None = None  # None: the MinHash estimate of Jaccard similarity
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Per occurrence: ``item`` (its exact group), ``rep`` (representative occurrence), ``sim`` to it."""
+
+    item: np.ndarray
+    rep: np.ndarray
+    sim: np.ndarray
+    item_similarity: Similarity
+
+
+def match(hashes: np.ndarray, sig_rows: np.ndarray, chars: np.ndarray, keep: str,
+          near: NearSettings | None) -> Matches:
+    """Cluster occurrences (given in input order) by exact hash and, with ``near``, by similarity."""
+    n = len(hashes)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # items numbered by first appearance
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(len(order))
+    item = renumber[inverse.ravel()]
+    first = first[order]
+    longest = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(longest, item, chars)
+    # The occurrence that stands for each item: its first, or its longest (then first).
+    if keep == "longest":
+        rank_occ = np.lexsort((np.arange(n), -chars.astype(np.int64)))
+    else:
+        rank_occ = np.arange(n)
+    best_occ = np.full(len(first), n, dtype=np.int64)
+    position = np.empty(n, dtype=np.int64)
+    position[rank_occ] = np.arange(n)
+    np.minimum.at(best_occ, item, position)
+    item_occ = rank_occ[best_occ]
+    item_rank = np.argsort(np.argsort(position[item_occ], kind="stable"), kind="stable")
+
+    item_sim = _item_similarity(sig_rows[first], near)
+    item_rep = np.arange(len(first))
+    sim_item = np.ones(len(first))
+    if near is not None:
+        signed = np.flatnonzero(sig_rows[first] >= 0)
+        if len(signed) > 1:
+            left, right = candidate_pairs(band_keys(near.sigs[sig_rows[first][signed]], near.bands, near.rows))
+            left, right = signed[left], signed[right]
+            ok = item_sim(left, right) >= near.threshold
+            item_rep, sim_item = honest_clusters(len(first), left[ok], right[ok], item_rank, item_sim,
+                                                 near.threshold)
+    return Matches(item, item_occ[item_rep[item]], sim_item[item], item_sim)
+
+
+def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Similarity:
+    """Similarity between items: 1 for the same item, else the verifier on their signature rows."""
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        out = np.ones(len(left))
+        other = left != right
+        if near is not None and other.any():
+            verify = near.verify or signature_similarity(near.sigs)
+            a, b = item_sig_rows[left[other]], item_sig_rows[right[other]]
+            unsigned = (a < 0) | (b < 0)
+            values = np.zeros(len(a))
+            values[~unsigned] = verify(a[~unsigned], b[~unsigned])
+            out[other] = values
+        elif other.any():
+            out[other] = 0.0
+        return out
+
+    return similarity
+
+
+def aligned_share(tokens: list[np.ndarray]) -> Similarity:
+    """Share of the longer token stream that lines up, in order, with the other (difflib matching).
+
+    ``tokens[i]`` is the token-hash stream of signature row i. A pair differing in at most 10% of the
+    longer text scores at least 0.9, however many places the differences are spread over.
+    """
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        out = np.empty(len(left))
+        for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
+            x, y = tokens[a], tokens[b]
+            longer = max(len(x), len(y))
+            if not longer:
+                out[k] = 1.0
+                continue
+            matcher = difflib.SequenceMatcher(None, x.tolist(), y.tolist(), autojunk=False)
+            out[k] = sum(m.size for m in matcher.get_matching_blocks()) / longer
+        return out
+
+    return similarity

@@ -1,0 +1,368 @@
+"""The stages wired together: read -> fingerprint (pass 1) -> match -> decide -> report/clean (pass 2).
+
+Pass 1 keeps only numbers per block and document (spans, hashes, signatures, token hashes); pass 2
+reads the input again to fill the report's text column and, for ``clean``, to write the output.
+
+Example:
+    >>> findings = scan(["seeds"], report=None)
+    >>> findings.select("kind", "block").rows()
+    [('repeat', 5)]
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import polars as pl
+
+from dedup.config import Config
+from dedup.corpus import (
+    Counters, InputError, Record, Source, check_output, iter_records, open_sources, publish, writer_for,
+)
+from dedup.findings import FINDING_SCHEMA, REPORT_SCHEMA, block_findings, document_findings, safe_text
+from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
+from dedup.matching import NearSettings, aligned_share, match
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunStats:
+    """Counters and stage times of a run (``--stats-json`` writes them)."""
+
+    documents: int = 0
+    blocks: int = 0
+    findings: dict[str, int] = field(default_factory=dict)
+    chars_removed: int = 0
+    docs_dropped: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    reader: Counters = field(default_factory=Counters)
+
+
+@dataclass
+class Prints:
+    """Pass-1 results of the whole corpus (no text). Document token streams live in a spill file."""
+
+    blocks: pl.DataFrame
+    block_sigs: np.ndarray
+    docs: pl.DataFrame
+    doc_sigs: np.ndarray
+    doc_tokens: TokenStreams
+
+
+class TokenStreams:
+    """Append-only store of token-hash streams on disk; ``streams[i]`` is the i-th stream (a memmap slice)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "doc-tokens.u32"
+        self.file = open(self.path, "wb")
+        self.offsets = [0]
+        self.view: np.ndarray | None = None
+
+    def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
+        flat.astype(np.uint32).tofile(self.file)
+        self.offsets.extend((self.offsets[-1] + np.cumsum(lengths)).tolist())
+
+    def close(self) -> None:
+        self.file.close()
+        size = self.offsets[-1]
+        self.view = np.memmap(self.path, dtype=np.uint32, mode="r") if size else np.empty(0, np.uint32)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.view[self.offsets[i] : self.offsets[i + 1]]
+
+
+def _record_batches(sources: list[Source], config: Config, counters: Counters) -> Iterator[pl.DataFrame]:
+    """Documents in batches of ``config.batch_docs``: doc (global number), doc_id, text, site."""
+    number = 0
+    rows: list[Record] = []
+    for source in sources:
+        prefix = f"{source.name}:" if len(sources) > 1 else ""
+        for record in iter_records(source, config, counters):
+            rows.append(record)
+            if len(rows) == config.batch_docs:
+                yield _frame(rows, number, prefix)
+                number += len(rows)
+                rows = []
+        if rows:  # a batch never spans two sources, so prefixes stay per source
+            yield _frame(rows, number, prefix)
+            number += len(rows)
+            rows = []
+
+
+def _frame(rows: list[Record], start: int, prefix: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "doc": np.arange(start, start + len(rows), dtype=np.int64),
+            "doc_id": [prefix + r.doc_id for r in rows],
+            "text": [r.text for r in rows],
+            "site": [r.site for r in rows],
+        },
+        schema={"doc": pl.Int64, "doc_id": pl.String, "text": pl.String, "site": pl.String},
+    )
+
+
+def _fingerprint_batch(args: tuple[pl.DataFrame, Config]) -> BatchPrints:
+    docs, config = args
+    return fingerprint(docs, config)
+
+
+@contextmanager
+def _fingerprinter(config: Config) -> Iterator[Callable[[Iterator[pl.DataFrame]], Iterator[BatchPrints]]]:
+    """A map over batches: in this process, or in a pool of ``config.workers`` processes (same order)."""
+    stack = ExitStack()
+
+    def run(batches: Iterator[pl.DataFrame]) -> Iterator[BatchPrints]:
+        jobs = ((b, config) for b in batches)
+        if config.workers == 1:
+            yield from map(_fingerprint_batch, jobs)
+            return
+        first = next(jobs, None)
+        second = next(jobs, None)
+        if second is None:  # one batch: a pool would only add start-up time
+            if first is not None:
+                yield _fingerprint_batch(first)
+            return
+        saved = os.environ.get("POLARS_MAX_THREADS")
+        os.environ["POLARS_MAX_THREADS"] = "1"  # one polars thread per worker process
+        try:
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(config.workers))
+        finally:
+            if saved is None:
+                os.environ.pop("POLARS_MAX_THREADS")
+            else:
+                os.environ["POLARS_MAX_THREADS"] = saved
+
+        def all_jobs():
+            yield first
+            yield second
+            yield from jobs
+
+        yield from pool.imap(_fingerprint_batch, all_jobs())
+
+    with stack:
+        yield run
+
+
+def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, spill: Path,
+                       progress: Progress | None = None) -> Prints:
+    """Pass 1 over every source."""
+    blocks, docs, block_sigs, doc_sigs = [], [], [], []
+    tokens = TokenStreams(spill)
+    block_rows = doc_rows = 0
+    with _fingerprinter(config) as run:
+        for prints in run(_record_batches(sources, config, stats.reader)):
+            blocks.append(prints.blocks.with_columns(
+                pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
+            docs.append(prints.docs.with_columns(
+                pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_rows).otherwise(-1).alias("sig")))
+            block_sigs.append(prints.block_sigs)
+            doc_sigs.append(prints.doc_sigs)
+            tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
+            block_rows += len(prints.block_sigs)
+            doc_rows += len(prints.doc_sigs)
+            if progress:
+                progress(len(prints.docs))
+    tokens.close()
+    empty = np.empty((0, config.num_perm), dtype=np.uint32)
+    return Prints(
+        pl.concat(blocks) if blocks else pl.DataFrame(schema=BLOCK_PRINTS),
+        np.concatenate(block_sigs) if block_sigs else empty,
+        pl.concat(docs) if docs else pl.DataFrame(schema=DOC_PRINTS),
+        np.concatenate(doc_sigs) if doc_sigs else empty,
+        tokens,
+    )
+
+
+# Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned
+# share then decides. Scattered small edits lower n-gram Jaccard much more than the aligned share.
+DOC_CANDIDATE_JACCARD = 0.5
+
+
+def decide(prints: Prints, config: Config) -> pl.DataFrame:
+    """All findings (documents by number, no text), sorted by document and block."""
+    if prints.docs.is_empty():
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    docs = prints.docs.filter(pl.col("ntok") > 0).with_row_index("occurrence")
+    near_docs = None
+    if config.near:
+        bands, rows = config.bands_rows(DOC_CANDIDATE_JACCARD)
+        near_docs = NearSettings(prints.doc_sigs, bands, rows, config.doc_threshold, aligned_share(prints.doc_tokens))
+    m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
+    docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
+    doc_rows = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
+
+    dropped = doc_rows["doc"]
+    blocks = prints.blocks.filter(~pl.col("doc").is_in(dropped.implode())).join(
+        prints.docs.select("doc", "site"), on="doc", how="left").with_row_index("occurrence")
+    near_blocks = None
+    if config.near:
+        bands, rows = config.bands_rows()
+        near_blocks = NearSettings(prints.block_sigs, bands, rows, config.threshold)
+    m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
+              near_blocks)
+    blocks = blocks.with_columns(
+        item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
+    block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars,
+                                pl.lit(config.boilerplate_min_docs), config.drop_duplicate_blocks, config.keep)
+    return pl.concat([doc_rows, block_rows]).sort("doc", "block", nulls_last=False)
+
+
+def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
+    """``text`` without the spans, each with the line break that follows it; and the characters cut."""
+    pieces, cut, at = [], 0, 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        if text.startswith("\r\n", end):
+            end += 2
+        elif text.startswith("\n", end):
+            end += 1
+        pieces.append(text[at:start])
+        cut += end - start
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces), cut
+
+
+def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, stats: RunStats,
+                out: Path | None, stdout: bool, workdir: Path) -> pl.DataFrame:
+    """Stream the input again: give each finding its text and, when asked, write the cleaned corpus."""
+    by_doc: dict[int, list[tuple]] = {}
+    for row in findings.select("doc", "block", "start", "end", "kind", "action").iter_rows():
+        by_doc.setdefault(row[0], []).append(row)
+    texts: dict[tuple[int, int | None], str] = {}
+    writing = out is not None or stdout
+    staged = workdir / "out" if (out is not None and len(sources) > 1) else None
+    if staged is not None:
+        staged.mkdir()
+    number = 0
+    counters = Counters()
+    for source in sources:
+        writer = None
+        if writing:
+            if stdout:
+                target = None
+            elif staged is not None:
+                target = staged / source.name
+            else:
+                target = out.with_name(f".{out.name}.partial-{os.getpid()}")
+            writer = writer_for(source, target, config)
+        for record in iter_records(source, config, counters):
+            rows = by_doc.get(number, ())
+            text: str | None = record.text
+            spans = []
+            for _, block, start, end, kind, action in rows:
+                texts[(number, block)] = record.text[start:end][:200] if kind == "duplicate_doc" else record.text[start:end]
+                if action == "remove":
+                    if kind == "duplicate_doc":
+                        text = None
+                    else:
+                        spans.append((start, end))
+            if text is None:
+                stats.docs_dropped += 1
+                stats.chars_removed += len(record.text)
+            elif spans:
+                text, cut = _removals(record.text, spans)
+                stats.chars_removed += cut
+            if writer is not None:
+                writer.write(record, text)
+            number += 1
+        if writer is not None:
+            writer.close()
+            if target is not None and staged is None:
+                publish(target, out)
+    if staged is not None:
+        publish(staged, out)
+    keys = findings.select("doc", "block")
+    text_col = [texts.get((d, b), "") for d, b in keys.iter_rows()]
+    return findings.with_columns(text=pl.Series(text_col, dtype=pl.String))
+
+
+def _report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
+    ids = prints.docs.select("doc", "doc_id")
+    return (
+        findings.join(ids, on="doc", how="left", maintain_order="left")
+        .join(ids.rename({"doc": "kept_doc", "doc_id": "kept_id"}), on="kept_doc", how="left",
+              maintain_order="left")
+        .with_columns(kept_doc=pl.col("kept_id"))
+        .select(list(REPORT_SCHEMA))
+        .cast(REPORT_SCHEMA)
+    )
+
+
+def write_report(report: pl.DataFrame, path: Path) -> None:
+    """The report CSV, written to a temporary name and renamed when complete."""
+    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        (
+            report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4))
+            .write_csv(temporary, quote_style="necessary")
+        )
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | None = None, stdout: bool = False,
+        force: bool = False, progress: Progress | None = None) -> tuple[pl.DataFrame, RunStats]:
+    """One whole job; ``out``/``stdout`` select cleaning. Returns the report frame and the run's stats."""
+    stats = RunStats()
+    with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
+        workdir = Path(tmp)
+        sources = open_sources(inputs, config, spool_dir=workdir)
+        if out is not None:
+            check_output(out, sources, force)
+        if report is not None and any(report.resolve() == s.path.resolve() for s in sources):
+            raise InputError(f"{report}: the report would overwrite an input")
+        clock = time.perf_counter()
+        prints = fingerprint_corpus(sources, config, stats, workdir, progress)
+        stats.seconds["fingerprint"] = time.perf_counter() - clock
+        stats.documents = len(prints.docs)
+        stats.blocks = len(prints.blocks)
+
+        clock = time.perf_counter()
+        findings = decide(prints, config)
+        stats.seconds["match_and_decide"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        findings = second_pass(sources, findings, config, stats, out, stdout, workdir)
+        frame = _report_frame(findings, prints)
+        stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
+        if report is not None:
+            write_report(frame, report)
+        stats.seconds["report_and_clean"] = time.perf_counter() - clock
+        if prints.doc_tokens.view is not None:
+            del prints.doc_tokens.view
+    return frame, stats
+
+
+def scan(inputs: list[str] | str, config: Config | None = None, report: Path | str | None = "dedup-report.csv",
+         **options) -> pl.DataFrame:
+    """Find repeated, boilerplate and duplicate blocks and documents; return the report as a DataFrame.
+
+    ``options`` are Config fields (``scan("corpus.jsonl", unit="paragraph")``); ``report=None`` writes no CSV.
+    """
+    config = (config or Config()).with_(**options) if options else (config or Config())
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    frame, _ = run([str(i) for i in inputs], config, report=Path(report) if report else None)
+    return frame
+
+
+def clean(inputs: list[str] | str, out: Path | str, config: Config | None = None,
+          report: Path | str | None = "dedup-report.csv", force: bool = False, **options) -> pl.DataFrame:
+    """Write the cleaned corpus to ``out`` (``"-"``: JSON Lines on stdout) and return the report."""
+    config = (config or Config()).with_(**options) if options else (config or Config())
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    stdout = str(out) == "-"
+    frame, _ = run([str(i) for i in inputs], config, report=Path(report) if report else None,
+                   out=None if stdout else Path(out), stdout=stdout, force=force)
+    return frame
