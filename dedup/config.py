@@ -51,7 +51,7 @@ class Config:
     ngram: int = 5
     num_perm: int = 128
     threshold: float = 0.8
-    doc_threshold: float = 0.8
+    doc_threshold: float = 0.9
     seed: int = 1
     # execution
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
