@@ -24,7 +24,9 @@ from rich.table import Table
 
 from dedup.config import Config, ConfigError
 from dedup.corpus import InputError
+from dedup.findings import KINDS
 from dedup.pipeline import RunStats, run
+from dedup.rules import UserRules
 
 EXIT_BAD_INPUT = 1
 EXIT_FINDINGS = 3
@@ -38,6 +40,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
 )
 err = Console(stderr=True)
 
@@ -92,12 +95,19 @@ DocThreshold = Annotated[float, typer.Option(help="Share of the longer document 
 KeepOpt = Annotated[Keep, typer.Option(help="Which copy of a cluster is kept: the first in input order, or the longest.")]
 Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")]
 Workers = Annotated[Optional[int], typer.Option(help="Processes for fingerprinting [default: all cores].")]
+KeepFile = Annotated[Optional[Path], typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
+DropFile = Annotated[Optional[Path], typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
+DocStats = Annotated[Optional[Path], typer.Option(help="Write per-document repetition statistics (CSV) here.")]
+DropRepetitive = Annotated[bool, typer.Option("--drop-repetitive", help="Drop documents that repeat their own lines or paragraphs beyond the Gopher limits (30% of lines/paragraphs, 20% of characters).")]
 StatsJson = Annotated[Optional[Path], typer.Option(help="Write the run's counters and stage times as JSON here.")]
 
 
 def _config(**values) -> Config:
     values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
     values["near"] = not values.pop("exact_only")
+    keep_file, drop_file = values.pop("keep_file"), values.pop("drop_file")
+    if keep_file or drop_file:
+        values["rules"] = UserRules.load(keep_file, drop_file)
     if values.get("workers") is None:
         values.pop("workers")
     return Config(**values)
@@ -124,7 +134,7 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
     table = Table(title="dedup summary", show_header=False, title_justify="left")
     table.add_row("documents", f"{stats.documents:,}")
     table.add_row("blocks", f"{stats.blocks:,}")
-    for kind in ("repeat", "boilerplate", "duplicate_block", "duplicate_doc"):
+    for kind in KINDS:
         table.add_row(f"  {kind}", f"{stats.findings.get(kind, 0):,}")
     table.add_row("characters removed" if out else "characters that clean would remove", f"{stats.chars_removed:,}")
     reader = stats.reader
@@ -153,7 +163,7 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
         err.print(f"cleaned corpus: {'stdout' if out == '-' else out}", highlight=False)
 
 
-def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, **options) -> None:
+def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
     try:
         config = _config(**options)
         bar, advance = _progress(quiet)
@@ -161,7 +171,7 @@ def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, **
             bar.start()
         try:
             frame, stats = run(inputs, config, report=report, out=None if out in (None, "-") else Path(out),
-                               stdout=out == "-", force=force, progress=advance)
+                               stdout=out == "-", force=force, progress=advance, doc_stats=doc_stats)
         finally:
             if bar:
                 bar.stop()
@@ -200,6 +210,10 @@ def scan(
     workers: Workers = None,
     strict: Strict = False,
     on_error: OnErrorOpt = OnError.fail,
+    keep_file: KeepFile = None,
+    drop_file: DropFile = None,
+    drop_repetitive: DropRepetitive = False,
+    doc_stats: DocStats = None,
     fail_on_findings: FailOn = False,
     stats_json: StatsJson = None,
     quiet: Quiet = False,
@@ -236,6 +250,10 @@ def clean(
     workers: Workers = None,
     strict: Strict = False,
     on_error: OnErrorOpt = OnError.fail,
+    keep_file: KeepFile = None,
+    drop_file: DropFile = None,
+    drop_repetitive: DropRepetitive = False,
+    doc_stats: DocStats = None,
     fail_on_findings: FailOn = False,
     stats_json: StatsJson = None,
     quiet: Quiet = False,

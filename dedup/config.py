@@ -9,8 +9,12 @@ Example:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dedup.rules import UserRules
 
 
 class ConfigError(ValueError):
@@ -45,6 +49,9 @@ class Config:
     boilerplate_min_docs: int = 3
     drop_duplicate_blocks: bool = False
     keep: str = "first"
+    rules: UserRules | None = None
+    doc_stats: bool = False
+    drop_repetitive: bool = False
     # near-duplicates
     near: bool = True
     shingle: str = "word"
@@ -100,5 +107,3 @@ class Config:
 def _opt(name: str) -> str:
     return name.replace("_", "-")
 
-
-OPTION_NAMES = tuple(f.name for f in fields(Config))

@@ -2,7 +2,8 @@
 
 Kinds (DESIGN.md): ``repeat`` (a later copy inside one document), ``boilerplate`` (recurs in at least
 ``boilerplate_min_docs`` documents of its site; every copy goes), ``duplicate_block`` (also stands in
-another document, below that count), ``duplicate_doc`` (the whole document is a copy).
+another document, below that count), ``duplicate_doc`` (the whole document is a copy), and on request
+``repetitive_doc`` (a document that repeats itself beyond the limits of :mod:`dedup.docstats`).
 
 Example:
     >>> import polars as pl
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from dedup.rules import DROP, KEEP
+
 REPORT_SCHEMA = {
     "doc_id": pl.String, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
     "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.String,
     "kept_block": pl.Int32, "action": pl.String, "text": pl.String,
 }
-KINDS = ("repeat", "boilerplate", "duplicate_block", "duplicate_doc")
+KINDS = ("repeat", "boilerplate", "duplicate_block", "duplicate_doc", "repetitive_doc")
 # Findings before pass 2 fills in ids and text: documents by number.
 FINDING_SCHEMA = {
     "doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
@@ -28,12 +31,28 @@ FINDING_SCHEMA = {
 }
 
 
-def _numbered_clusters(frame: pl.DataFrame) -> pl.DataFrame:
-    """Clusters of more than one member, numbered from 0 in order of their first member."""
+def _numbered_clusters(frame: pl.DataFrame, also: pl.Expr = pl.lit(False)) -> pl.DataFrame:
+    """Clusters of more than one member (and single members where ``also``), numbered from 0 in
+    order of their first member."""
     return (
         frame.with_columns(cluster_size=pl.len().over("rep"))
-        .filter(pl.col("cluster_size") > 1)
+        .filter((pl.col("cluster_size") > 1) | also)
         .with_columns(cluster=pl.col("rep").rank("dense").cast(pl.Int64) - 1)
+    )
+
+
+def repetitive_findings(docs: pl.DataFrame, limits: dict[str, float]) -> pl.DataFrame:
+    """``repetitive_doc`` rows for documents above any repetition limit (``docs``: doc, chars, stats)."""
+    above = pl.any_horizontal([pl.col(name) > limit for name, limit in limits.items()])
+    return (
+        docs.filter(above)
+        .select(
+            "doc", block=pl.lit(None, pl.Int32), start=pl.lit(0, pl.Int64), end="chars",
+            kind=pl.lit("repetitive_doc"), cluster=pl.lit(None, pl.Int64), cluster_size=pl.lit(None, pl.Int64),
+            similarity=pl.lit(None, pl.Float64), kept_doc=pl.lit(None, pl.Int64), kept_block=pl.lit(None, pl.Int32),
+            action=pl.lit("remove"),
+        )
+        .cast(FINDING_SCHEMA)
     )
 
 
@@ -64,7 +83,7 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     an expression over the ``site_pages`` column giving the boilerplate count for that site.
     ``similarity(items_a, items_b)`` compares items (to report a repeat's similarity to its kept copy).
     """
-    clusters = _numbered_clusters(blocks)
+    clusters = _numbered_clusters(blocks, also=pl.col("rule") == DROP)
     if clusters.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
     order = [pl.col("block")] if keep == "first" else [-pl.col("chars"), pl.col("block")]
@@ -80,7 +99,8 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
         pl.col("item").alias("doc_kept_item"))
     clusters = clusters.join(rep, on="rep", how="left").join(kept, on="doc_kept", how="left")
     kind = (
-        pl.when(pl.col("site_docs") >= min_docs).then(pl.lit("boilerplate"))
+        pl.when(pl.col("rule") == KEEP).then(pl.lit(None, pl.String))
+        .when((pl.col("rule") == DROP) | (pl.col("site_docs") >= min_docs)).then(pl.lit("boilerplate"))
         .when(pl.col("occurrence") != pl.col("doc_kept"))
         .then(pl.when(pl.col("chars") >= min_repeat_chars).then(pl.lit("repeat")))
         .when(pl.col("doc") != pl.col("rep_doc")).then(pl.lit("duplicate_block"))

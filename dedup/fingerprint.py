@@ -24,6 +24,8 @@ from datasketch import MinHash
 
 from dedup.blocks import normalised, segment
 from dedup.config import Config
+from dedup.docstats import repetition_stats
+from dedup.rules import NONE
 
 _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)
@@ -131,7 +133,7 @@ def _windows(lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 BLOCK_PRINTS = {"doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "chars": pl.Int32,
-                "hash": pl.UInt64, "ntok": pl.Int32, "sig": pl.Int64}
+                "hash": pl.UInt64, "ntok": pl.Int32, "sig": pl.Int64, "rule": pl.Int8}
 DOC_PRINTS = {"doc": pl.Int64, "doc_id": pl.String, "site": pl.String, "chars": pl.Int64, "hash": pl.UInt64,
               "ntok": pl.Int64, "sig": pl.Int64}
 
@@ -180,9 +182,12 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         hash=pl.Series(block_hash[u], dtype=pl.UInt64),
         ntok=pl.Series(lengths[u], dtype=pl.Int32),
         sig=pl.Series(sig_row[u], dtype=pl.Int64),
+        rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
     )
     doc_table, doc_sigs, doc_tokens = _document_prints(docs, blocks["doc"].to_numpy(), u, th, lengths, sig_row,
                                                        block_sigs, perms, config)
+    if config.doc_stats or config.drop_repetitive:
+        doc_table = doc_table.join(repetition_stats(docs.select("doc", "text")), on="doc", how="left")
     return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens)
 
 

@@ -27,11 +27,15 @@ from dedup.config import Config
 from dedup.corpus import (
     Counters, InputError, Record, Source, check_output, iter_records, open_sources, publish, writer_for,
 )
-from dedup.findings import FINDING_SCHEMA, REPORT_SCHEMA, block_findings, document_findings, safe_text
+from dedup.docstats import DEFAULT_LIMITS, STATS_SCHEMA
+from dedup.findings import (
+    FINDING_SCHEMA, REPORT_SCHEMA, block_findings, document_findings, repetitive_findings, safe_text,
+)
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
 from dedup.matching import NearSettings, aligned_share, match
 
 Progress = Callable[[int], None]
+DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
 
 
 @dataclass
@@ -191,14 +195,17 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     """All findings (documents by number, no text), sorted by document and block."""
     if prints.docs.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
-    docs = prints.docs.filter(pl.col("ntok") > 0).with_row_index("occurrence")
+    dropped_rows = (repetitive_findings(prints.docs, DEFAULT_LIMITS) if config.drop_repetitive
+                    else pl.DataFrame(schema=FINDING_SCHEMA))
+    docs = prints.docs.filter((pl.col("ntok") > 0) & ~pl.col("doc").is_in(dropped_rows["doc"].implode()))
+    docs = docs.with_row_index("occurrence")
     near_docs = None
     if config.near:
         bands, rows = config.bands_rows(DOC_CANDIDATE_JACCARD)
         near_docs = NearSettings(prints.doc_sigs, bands, rows, config.doc_threshold, aligned_share(prints.doc_tokens))
     m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
     docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
-    doc_rows = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
+    doc_rows = pl.concat([dropped_rows, document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))])
 
     dropped = doc_rows["doc"]
     blocks = prints.blocks.filter(~pl.col("doc").is_in(dropped.implode())).join(
@@ -261,9 +268,9 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
             text: str | None = record.text
             spans = []
             for _, block, start, end, kind, action in rows:
-                texts[(number, block)] = record.text[start:end][:200] if kind == "duplicate_doc" else record.text[start:end]
+                texts[(number, block)] = record.text[start:end][:200] if kind in DOCUMENT_KINDS else record.text[start:end]
                 if action == "remove":
-                    if kind == "duplicate_doc":
+                    if kind in DOCUMENT_KINDS:
                         text = None
                     else:
                         spans.append((start, end))
@@ -299,22 +306,35 @@ def _report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
     )
 
 
-def write_report(report: pl.DataFrame, path: Path) -> None:
-    """The report CSV, written to a temporary name and renamed when complete."""
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """A CSV written to a temporary name and renamed when complete."""
     temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        (
-            report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4))
-            .write_csv(temporary, quote_style="necessary")
-        )
+        frame.write_csv(temporary, quote_style="necessary")
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
 
 
+def write_report(report: pl.DataFrame, path: Path) -> None:
+    """The report CSV: text cells made safe, similarities to 4 places."""
+    write_csv(report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4)), path)
+
+
+def _doc_stats_frame(docs: pl.DataFrame) -> pl.DataFrame:
+    columns = [c for c in STATS_SCHEMA if c != "doc"]
+    if docs.is_empty():
+        return pl.DataFrame(schema={"doc_id": pl.String} | {c: STATS_SCHEMA[c] for c in columns})
+    return docs.select("doc_id", *columns)
+
+
 def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | None = None, stdout: bool = False,
-        force: bool = False, progress: Progress | None = None) -> tuple[pl.DataFrame, RunStats]:
-    """One whole job; ``out``/``stdout`` select cleaning. Returns the report frame and the run's stats."""
+        force: bool = False, progress: Progress | None = None, doc_stats: Path | None = None,
+        ) -> tuple[pl.DataFrame, RunStats]:
+    """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
+    statistics. Returns the report frame and the run's stats."""
+    if doc_stats is not None and not config.doc_stats:
+        config = config.with_(doc_stats=True)
     stats = RunStats()
     with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
         workdir = Path(tmp)
@@ -339,6 +359,8 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:
             write_report(frame, report)
+        if doc_stats is not None:
+            write_csv(_doc_stats_frame(prints.docs), doc_stats)
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
         if prints.doc_tokens.view is not None:
             del prints.doc_tokens.view
