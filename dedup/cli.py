@@ -80,7 +80,8 @@ TextField = Annotated[str, typer.Option(help="JSON/Parquet field holding the tex
 IdField = Annotated[str, typer.Option(help="Field holding the document id (else the record number).")]
 SiteField = Annotated[Optional[str], typer.Option(help="Field naming the site (a URL means its host); boilerplate is counted per site.")]
 MinRepeat = Annotated[int, typer.Option(help="A repeat inside one document is flagged only from this many characters.")]
-MinDocs = Annotated[int, typer.Option(help="A block in at least this many documents of its site is boilerplate.")]
+MinDocs = Annotated[Optional[int], typer.Option(help="A block in at least this many documents of its site is boilerplate [default: adapts to the site: max(2, ceil(sqrt(pages)/2))].")]
+ProseWords = Annotated[int, typer.Option(help="Blocks of at least this many words are boilerplate only on half of their site's pages or more.")]
 DropDup = Annotated[bool, typer.Option("--drop-duplicate-blocks", help="Also remove blocks that stand in another document.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail on invalid UTF-8 instead of replacing it.")]
 OnErrorOpt = Annotated[OnError, typer.Option(help="On a malformed record: fail, or skip it and count it.")]
@@ -197,7 +198,8 @@ def scan(
     id_field: IdField = "id",
     site_field: SiteField = None,
     min_repeat_chars: MinRepeat = Config.min_repeat_chars,
-    boilerplate_min_docs: MinDocs = Config.boilerplate_min_docs,
+    boilerplate_min_docs: MinDocs = None,
+    prose_words: ProseWords = Config.prose_words,
     drop_duplicate_blocks: DropDup = False,
     exact_only: Exact = False,
     shingle: ShingleOpt = Shingle.word,
@@ -237,7 +239,8 @@ def clean(
     id_field: IdField = "id",
     site_field: SiteField = None,
     min_repeat_chars: MinRepeat = Config.min_repeat_chars,
-    boilerplate_min_docs: MinDocs = Config.boilerplate_min_docs,
+    boilerplate_min_docs: MinDocs = None,
+    prose_words: ProseWords = Config.prose_words,
     drop_duplicate_blocks: DropDup = False,
     exact_only: Exact = False,
     shingle: ShingleOpt = Shingle.word,

@@ -46,7 +46,8 @@ class Config:
     unit: str = "line"
     # findings
     min_repeat_chars: int = 20
-    boilerplate_min_docs: int = 3
+    boilerplate_min_docs: int | None = None  # None: adapts to the site's size, see min_docs_for_site()
+    prose_words: int = 20
     drop_duplicate_blocks: bool = False
     keep: str = "first"
     rules: UserRules | None = None
@@ -76,9 +77,9 @@ class Config:
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"--{_opt(name)} must be in (0, 1], got {value}")
         minimums = {"ngram": 1, "num_perm": 2, "workers": 1, "batch_docs": 1, "boilerplate_min_docs": 2,
-                    "min_repeat_chars": 0}
+                    "min_repeat_chars": 0, "prose_words": 1}
         for name, low in minimums.items():
-            if getattr(self, name) < low:
+            if getattr(self, name) is not None and getattr(self, name) < low:
                 raise ConfigError(f"--{_opt(name)} must be at least {low}, got {getattr(self, name)}")
         if self.num_perm > 1024:
             raise ConfigError(f"--num-perm must be at most 1024, got {self.num_perm}")

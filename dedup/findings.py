@@ -75,12 +75,28 @@ def document_findings(docs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def boilerplate_min_docs(fixed: int | None, prose_words: int) -> pl.Expr:
+    """How many documents of its site a block must stand in to be boilerplate (over columns
+    ``site_pages`` and ``ntok``).
+
+    - Adaptive (``fixed`` None): ``max(2, ceil(sqrt(pages) / 2))``: 2 on a site of up to 16 pages, 5 at
+      100, 50 at 10,000. On a small site two pages sharing a line is strong evidence of a template; on
+      a large one, a handful of pages can share a quotation or a headline.
+    - Content protection: a block of at least ``prose_words`` words reads as prose, and prose shared
+      by a few pages is usually quoted content, so it must stand in at least half of its site's pages.
+    """
+    count = pl.lit(fixed) if fixed is not None else pl.max_horizontal(
+        pl.lit(2), (pl.col("site_pages").sqrt() / 2).ceil().cast(pl.Int64))
+    half = (pl.col("site_pages") / 2).ceil().cast(pl.Int64)
+    return pl.when(pl.col("ntok") >= prose_words).then(pl.max_horizontal(count, half)).otherwise(count)
+
+
 def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_docs: pl.Expr,
                    drop_duplicate_blocks: bool, keep: str) -> pl.DataFrame:
     """Findings for blocks of the documents that stay.
 
-    ``blocks``: occurrence (row number), doc, block, start, end, chars, site, item, rep, sim; ``min_docs``
-    an expression over the ``site_pages`` column giving the boilerplate count for that site.
+    ``blocks``: occurrence (row number), doc, block, start, end, chars, ntok, site, site_pages, item, rep,
+    sim, rule; ``min_docs`` an expression giving the boilerplate count (see :func:`boilerplate_min_docs`).
     ``similarity(items_a, items_b)`` compares items (to report a repeat's similarity to its kept copy).
     """
     clusters = _numbered_clusters(blocks, also=pl.col("rule") == DROP)

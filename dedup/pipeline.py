@@ -29,7 +29,7 @@ from dedup.corpus import (
 )
 from dedup.docstats import DEFAULT_LIMITS, STATS_SCHEMA
 from dedup.findings import (
-    FINDING_SCHEMA, REPORT_SCHEMA, block_findings, document_findings, repetitive_findings, safe_text,
+    FINDING_SCHEMA, REPORT_SCHEMA, block_findings, boilerplate_min_docs, document_findings, repetitive_findings, safe_text,
 )
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
 from dedup.matching import NearSettings, aligned_share, match
@@ -208,8 +208,9 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     doc_rows = pl.concat([dropped_rows, document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))])
 
     dropped = doc_rows["doc"]
-    blocks = prints.blocks.filter(~pl.col("doc").is_in(dropped.implode())).join(
-        prints.docs.select("doc", "site"), on="doc", how="left").with_row_index("occurrence")
+    staying = prints.docs.filter(~pl.col("doc").is_in(dropped.implode())).select(
+        "doc", "site", site_pages=pl.len().over("site"))
+    blocks = prints.blocks.join(staying, on="doc", how="inner", maintain_order="left").with_row_index("occurrence")
     near_blocks = None
     if config.near:
         bands, rows = config.bands_rows()
@@ -219,7 +220,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     blocks = blocks.with_columns(
         item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
     block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars,
-                                pl.lit(config.boilerplate_min_docs), config.drop_duplicate_blocks, config.keep)
+                                boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words),
+                                config.drop_duplicate_blocks, config.keep)
     return pl.concat([doc_rows, block_rows]).sort("doc", "block", nulls_last=False)
 
 
