@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator
@@ -222,7 +223,7 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
                 doc_id, site = _fields_of(obj, number, config)
                 number += 1
                 yield Record(doc_id, text, site, (line, obj))
-        except (OSError, EOFError, zstandard.ZstdError) as err:
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
             raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
 
 

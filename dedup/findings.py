@@ -83,12 +83,13 @@ def boilerplate_min_docs(fixed: int | None, prose_words: int) -> pl.Expr:
       100, 50 at 10,000. On a small site two pages sharing a line is strong evidence of a template; on
       a large one, a handful of pages can share a quotation or a headline.
     - Content protection: a block of at least ``prose_words`` words reads as prose, and prose shared
-      by a few pages is usually quoted content, so it must stand in at least half of its site's pages.
+      by a few pages is usually quoted content, so it must stand in at least half of its site's pages,
+      and in at least 3 documents (two pages sharing a paragraph are a quotation, not a template).
     """
     count = pl.lit(fixed) if fixed is not None else pl.max_horizontal(
         pl.lit(2), (pl.col("site_pages").sqrt() / 2).ceil().cast(pl.Int64))
     half = (pl.col("site_pages") / 2).ceil().cast(pl.Int64)
-    return pl.when(pl.col("ntok") >= prose_words).then(pl.max_horizontal(count, half)).otherwise(count)
+    return pl.when(pl.col("ntok") >= prose_words).then(pl.max_horizontal(count, half, pl.lit(3))).otherwise(count)
 
 
 def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_docs: pl.Expr,

@@ -116,6 +116,16 @@ def signatures(shingles: np.ndarray, starts: np.ndarray, perms: Permutations) ->
     return out
 
 
+def _distinct_per_group(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of each group (groups given by start offsets), and their counts."""
+    group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    order = np.lexsort((values, group))
+    values, group = values[order], group[order]
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (values[1:] != values[:-1]) | (group[1:] != group[:-1])
+    return values[keep], np.bincount(group[keep], minlength=len(starts)).astype(np.int64)
+
+
 def _tokens(norm: pl.Series, shingle: str) -> pl.Series:
     if shingle == "char":
         return norm.str.replace_all(" ", "", literal=True).str.split("")
@@ -142,7 +152,8 @@ DOC_PRINTS = {"doc": pl.Int64, "doc_id": pl.String, "site": pl.String, "chars": 
 class BatchPrints:
     """Pass-1 numbers of one batch: no text. ``blocks.sig``/``docs.sig`` index rows of the sig arrays (-1: none).
 
-    ``doc_tokens`` holds the token-hash streams (32 bits) of the signed documents, one after another.
+    ``doc_tokens`` holds the token-hash streams (32 bits) of the signed documents, one after another;
+    ``block_shingles`` the sorted distinct shingle hashes of each signed block, ``block_shingle_counts`` long.
     """
 
     blocks: pl.DataFrame
@@ -150,6 +161,8 @@ class BatchPrints:
     docs: pl.DataFrame
     doc_sigs: np.ndarray
     doc_tokens: np.ndarray
+    block_shingles: np.ndarray
+    block_shingle_counts: np.ndarray
 
 
 def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
@@ -170,10 +183,13 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
     perms = Permutations(config.num_perm, config.seed)
     sig_row = np.full(len(lengths), -1, dtype=np.int64)
     block_sigs = np.empty((0, config.num_perm), dtype=np.uint32)
+    shingle_sets, set_sizes = np.empty(0, np.uint32), np.empty(0, np.int64)
     if config.near and len(th):
         positions, has, starts = _windows(lengths, n)
-        block_sigs = signatures(ngram_hashes(th, n)[positions], starts, perms)
+        shingles = ngram_hashes(th, n)[positions]
+        block_sigs = signatures(shingles, starts, perms)
         sig_row[has] = np.arange(len(has))
+        shingle_sets, set_sizes = _distinct_per_group(shingles, starts)
 
     u = blocks["u"].to_numpy().astype(np.int64)
     block_table = blocks.select(
@@ -184,11 +200,13 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         sig=pl.Series(sig_row[u], dtype=pl.Int64),
         rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
     )
-    doc_table, doc_sigs, doc_tokens = _document_prints(docs, blocks["doc"].to_numpy(), u, th, lengths, sig_row,
-                                                       block_sigs, perms, config)
+    # Documents are compared without their own exact repeats, as clean would leave them.
+    own = blocks.select(pl.col("u").is_first_distinct().over("doc")).to_series().to_numpy()
+    doc_table, doc_sigs, doc_tokens = _document_prints(docs, blocks["doc"].to_numpy()[own], u[own], th, lengths,
+                                                       sig_row, block_sigs, perms, config)
     if config.doc_stats or config.drop_repetitive:
         doc_table = doc_table.join(repetition_stats(docs.select("doc", "text")), on="doc", how="left")
-    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens)
+    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes)
 
 
 def _document_prints(docs, occ_doc, occ_u, th, lengths, sig_row, block_sigs, perms, config):

@@ -103,11 +103,27 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
     return similarity
 
 
-def aligned_share(tokens: list[np.ndarray]) -> Similarity:
+def exact_jaccard(sets) -> Similarity:
+    """True Jaccard similarity of shingle sets; ``sets[i]`` holds the sorted distinct shingle hashes of
+    signature row i."""
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        out = np.empty(len(left))
+        for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
+            x, y = sets[a], sets[b]
+            common = len(np.intersect1d(x, y, assume_unique=True))
+            out[k] = common / (len(x) + len(y) - common)
+        return out
+
+    return similarity
+
+
+def aligned_share(tokens, floor: float) -> Similarity:
     """Share of the longer token stream that lines up, in order, with the other (difflib matching).
 
     ``tokens[i]`` is the token-hash stream of signature row i. A pair differing in at most 10% of the
-    longer text scores at least 0.9, however many places the differences are spread over.
+    longer text scores at least 0.9, however many places the differences are spread over. Pairs that
+    cannot reach ``floor`` score 0 without being aligned.
     """
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -119,6 +135,10 @@ def aligned_share(tokens: list[np.ndarray]) -> Similarity:
                 out[k] = 1.0
                 continue
             matcher = difflib.SequenceMatcher(None, x.tolist(), y.tolist(), autojunk=False)
+            # quick_ratio() bounds the matched tokens from above (multiset overlap): skip hopeless pairs.
+            if matcher.quick_ratio() * (len(x) + len(y)) / 2 < floor * longer:
+                out[k] = 0.0
+                continue
             out[k] = sum(m.size for m in matcher.get_matching_blocks()) / longer
         return out
 

@@ -31,8 +31,8 @@ from dedup.docstats import DEFAULT_LIMITS, STATS_SCHEMA
 from dedup.findings import (
     FINDING_SCHEMA, REPORT_SCHEMA, block_findings, boilerplate_min_docs, document_findings, repetitive_findings, safe_text,
 )
-from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
-from dedup.matching import NearSettings, aligned_share, match
+from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
+from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
 Progress = Callable[[int], None]
 DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
@@ -59,14 +59,15 @@ class Prints:
     block_sigs: np.ndarray
     docs: pl.DataFrame
     doc_sigs: np.ndarray
-    doc_tokens: TokenStreams
+    doc_tokens: Streams
+    block_shingles: Streams
 
 
-class TokenStreams:
-    """Append-only store of token-hash streams on disk; ``streams[i]`` is the i-th stream (a memmap slice)."""
+class Streams:
+    """Append-only store of uint32 streams on disk; ``streams[i]`` is the i-th stream (a memmap slice)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "doc-tokens.u32"
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.file = open(self.path, "wb")
         self.offsets = [0]
         self.view: np.ndarray | None = None
@@ -160,7 +161,8 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
                        progress: Progress | None = None) -> Prints:
     """Pass 1 over every source."""
     blocks, docs, block_sigs, doc_sigs = [], [], [], []
-    tokens = TokenStreams(spill)
+    tokens = Streams(spill / "doc-tokens.u32")
+    shingles = Streams(spill / "block-shingles.u32")
     block_rows = doc_rows = 0
     with _fingerprinter(config) as run:
         for prints in run(_record_batches(sources, config, stats.reader)):
@@ -171,11 +173,13 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
             block_sigs.append(prints.block_sigs)
             doc_sigs.append(prints.doc_sigs)
             tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
+            shingles.append(prints.block_shingles, prints.block_shingle_counts)
             block_rows += len(prints.block_sigs)
             doc_rows += len(prints.doc_sigs)
             if progress:
                 progress(len(prints.docs))
     tokens.close()
+    shingles.close()
     empty = np.empty((0, config.num_perm), dtype=np.uint32)
     return Prints(
         pl.concat(blocks) if blocks else pl.DataFrame(schema=BLOCK_PRINTS),
@@ -183,6 +187,7 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
         pl.concat(docs) if docs else pl.DataFrame(schema=DOC_PRINTS),
         np.concatenate(doc_sigs) if doc_sigs else empty,
         tokens,
+        shingles,
     )
 
 
@@ -202,10 +207,12 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     near_docs = None
     if config.near:
         bands, rows = config.bands_rows(DOC_CANDIDATE_JACCARD)
-        near_docs = NearSettings(prints.doc_sigs, bands, rows, config.doc_threshold, aligned_share(prints.doc_tokens))
+        near_docs = NearSettings(prints.doc_sigs, bands, rows, config.doc_threshold,
+                                 aligned_share(prints.doc_tokens, config.doc_threshold))
     m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
     docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
-    doc_rows = pl.concat([dropped_rows, document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))])
+    copies = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
+    doc_rows = pl.concat([dropped_rows, copies])
 
     dropped = doc_rows["doc"]
     staying = prints.docs.filter(~pl.col("doc").is_in(dropped.implode())).select(
@@ -214,7 +221,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     near_blocks = None
     if config.near:
         bands, rows = config.bands_rows()
-        near_blocks = NearSettings(prints.block_sigs, bands, rows, config.threshold)
+        near_blocks = NearSettings(prints.block_sigs, bands, rows, config.threshold,
+                                   exact_jaccard(prints.block_shingles))
     m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
               near_blocks)
     blocks = blocks.with_columns(
@@ -222,7 +230,34 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars,
                                 boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words),
                                 config.drop_duplicate_blocks, config.keep)
-    return pl.concat([doc_rows, block_rows]).sort("doc", "block", nulls_last=False)
+    block_rows = block_rows.with_columns(pl.col("cluster") + _next_cluster(doc_rows))
+    emptied = _copies_once_cleaned(blocks, block_rows, prints.docs, config.keep).with_columns(
+        pl.col("cluster") + _next_cluster(doc_rows, block_rows))
+    block_rows = block_rows.filter(~pl.col("doc").is_in(emptied["doc"].implode()))
+    return pl.concat([doc_rows, emptied, block_rows]).sort("doc", "block", nulls_last=False)
+
+
+def _next_cluster(*frames: pl.DataFrame) -> int:
+    """The first cluster number not used in ``frames`` (each finding kind numbers clusters from 0)."""
+    used = [f["cluster"].max() for f in frames if f["cluster"].null_count() < len(f)]
+    return max(used) + 1 if used else 0
+
+
+def _copies_once_cleaned(blocks: pl.DataFrame, block_rows: pl.DataFrame, docs: pl.DataFrame,
+                         keep: str) -> pl.DataFrame:
+    """``duplicate_doc`` rows for documents that become exact copies of another once their removed
+    blocks are gone, so that cleaning a cleaned corpus finds nothing more (DESIGN: idempotence)."""
+    removed = block_rows.filter(pl.col("action") == "remove").select("doc", "block")
+    left = blocks.select("doc", "block", "hash").join(removed, on=["doc", "block"], how="anti").sort("doc", "block")
+    if left.is_empty():
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    per_doc = left.group_by("doc", maintain_order=True).len()
+    content = per_doc.select("doc", hash=pl.Series(
+        sequence_hashes(left["hash"].to_numpy(), per_doc["len"].to_numpy().astype(np.int64)), dtype=pl.UInt64))
+    content = content.join(docs.select("doc", "chars"), on="doc", how="left").with_row_index("occurrence")
+    m = match(content["hash"].to_numpy(), np.full(len(content), -1), content["chars"].to_numpy(), keep, None)
+    content = content.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
+    return document_findings(content)
 
 
 def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
@@ -263,7 +298,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
             elif staged is not None:
                 target = staged / source.name
             else:
-                target = out.with_name(f".{out.name}.partial-{os.getpid()}")
+                target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
             writer = writer_for(source, target, config)
         for record in iter_records(source, config, counters):
             rows = by_doc.get(number, ())
@@ -364,8 +399,7 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         if doc_stats is not None:
             write_csv(_doc_stats_frame(prints.docs), doc_stats)
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
-        if prints.doc_tokens.view is not None:
-            del prints.doc_tokens.view
+        del prints  # release the memory maps before the spill folder goes
     return frame, stats
 
 

@@ -1,0 +1,81 @@
+"""The report CSV: exact header, RFC 4180 quoting, cells safe for spreadsheets."""
+
+from __future__ import annotations
+
+from conftest import REPORT_HEADER, csv_text, read_report, sentence
+
+import dedup
+
+
+def _scan_to_csv(tmp_path, text: str):
+    src = tmp_path / "doc.txt"
+    src.write_text(text, encoding="utf-8", newline="")
+    report = tmp_path / "report.csv"
+    dedup.scan(str(src), report=report, workers=1)
+    return read_report(report)
+
+
+def test_report_header_is_exactly_the_contract(tmp_path):
+    line = sentence(10, 1)
+    header, body = _scan_to_csv(tmp_path, f"{line}\n{line}\n")
+    assert header == REPORT_HEADER
+    assert csv_text(tmp_path / "report.csv").split("\n", 1)[0].rstrip("\r") == ",".join(REPORT_HEADER)
+    assert len(body) == 1
+
+
+def test_cells_never_start_a_formula(tmp_path):
+    lines = ["=SUM(A1:A9) is the total of the column", "+1 555 0100 call this number today",
+             "-5 degrees expected overnight in the valley", "@everyone please read the new rules now"]
+    text = "\n".join(lines + lines) + "\n"
+    _, body = _scan_to_csv(tmp_path, text)
+    assert [r["text"] for r in body] == ["'" + line for line in lines]
+    assert [(int(r["start"]), int(r["end"])) for r in body] == [
+        (text.index(line, text.index(line) + 1), text.index(line, text.index(line) + 1) + len(line))
+        for line in lines]
+
+
+def test_control_characters_are_escaped_in_text_cells(tmp_path):
+    line = "Tab\there, bell\x07 and escape\x1b[0m and a lone\rreturn, \"quoted\", back\\slash"
+    _, body = _scan_to_csv(tmp_path, f"{line}\n{line}\n")
+    cell = body[0]["text"]
+    assert cell == "Tab\\there, bell\\x07 and escape\\x1b[0m and a lone\\rreturn, \"quoted\", back\\\\slash"
+    assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in cell)
+    raw = csv_text(tmp_path / "report.csv")
+    assert "\x07" not in raw and "\x1b" not in raw and raw.count("\n") == 2
+
+
+def test_report_offsets_and_text_agree_with_the_document(tmp_path):
+    line = "Ünïcödé caption with “quotes” and 中文 characters, twice"
+    text = f"{sentence(15, 2)}\r\n{line}\r\n\r\n{line}\r\n"
+    _, body = _scan_to_csv(tmp_path, text)
+    start, end = int(body[0]["start"]), int(body[0]["end"])
+    assert text[start:end] == line == body[0]["text"]
+    assert body[0]["block"] == "2" and body[0]["kept_block"] == "1"
+
+
+def test_existing_report_is_replaced(tmp_path):
+    report = tmp_path / "report.csv"
+    report.write_text("old content that is longer than the new report will be\n" * 100)
+    src = tmp_path / "doc.txt"
+    src.write_text(sentence(12, 3) + "\n")
+    dedup.scan(str(src), report=report, workers=1)
+    assert csv_text(report) in (",".join(REPORT_HEADER) + "\n", ",".join(REPORT_HEADER) + "\r\n")
+
+
+def test_report_is_byte_identical_across_runs(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    nav = "Menu: Home | About | Archive | Subscribe"
+    for i in range(6):
+        caption = sentence(12, 50 + i)
+        (folder / f"p{i}.txt").write_text("\n".join([nav, sentence(20, i), caption, caption]) + "\n")
+    (folder / "copy.txt").write_text((folder / "p1.txt").read_text())
+    reports = []
+    for n in range(2):
+        report = tmp_path / f"r{n}.csv"
+        dedup.scan(str(folder), report=report, workers=1)
+        reports.append(report.read_bytes())
+    assert reports[0] == reports[1]
+    # header; p1 dropped as a copy of copy.txt (read first); nav and a repeat in each of the 6 others
+    assert reports[0].count(b"\n") == 1 + 1 + 6 + 6
+    assert b"p1.txt,,0," in reports[0]
