@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import polars as pl
 import typer
@@ -78,9 +78,9 @@ UnitOpt = Annotated[Unit, typer.Option(help="Block = every non-empty line, or bl
 FormatOpt = Annotated[Format, typer.Option(help="Input format; auto = from the file name.")]
 TextField = Annotated[str, typer.Option(help="JSON/Parquet field holding the text.")]
 IdField = Annotated[str, typer.Option(help="Field holding the document id (else the record number).")]
-SiteField = Annotated[Optional[str], typer.Option(help="Field naming the site (a URL means its host); boilerplate is counted per site.")]
+SiteField = Annotated[str | None, typer.Option(help="Field naming the site (a URL means its host); boilerplate is counted per site.")]
 MinRepeat = Annotated[int, typer.Option(help="A repeat inside one document is flagged only from this many characters.")]
-MinDocs = Annotated[Optional[int], typer.Option(help="A block in at least this many documents of its site is boilerplate [default: adapts to the site: max(2, ceil(sqrt(pages)/2))].")]
+MinDocs = Annotated[int | None, typer.Option(help="A block in at least this many documents of its site is boilerplate [default: adapts to the site: max(2, ceil(sqrt(pages)/2))].")]
 ProseWords = Annotated[int, typer.Option(help="Blocks of at least this many words are boilerplate only on half of their site's pages or more.")]
 DropDup = Annotated[bool, typer.Option("--drop-duplicate-blocks", help="Also remove blocks that stand in another document.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail on invalid UTF-8 instead of replacing it.")]
@@ -95,12 +95,12 @@ Threshold = Annotated[float, typer.Option(help="Jaccard similarity from which tw
 DocThreshold = Annotated[float, typer.Option(help="Share of the longer document that must line up with the other.")]
 KeepOpt = Annotated[Keep, typer.Option(help="Which copy of a cluster is kept: the first in input order, or the longest.")]
 Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")]
-Workers = Annotated[Optional[int], typer.Option(help="Processes for fingerprinting [default: all cores].")]
-KeepFile = Annotated[Optional[Path], typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
-DropFile = Annotated[Optional[Path], typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
-DocStats = Annotated[Optional[Path], typer.Option(help="Write per-document repetition statistics (CSV) here.")]
+Workers = Annotated[int | None, typer.Option(help="Processes for fingerprinting [default: all cores].")]
+KeepFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
+DropFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
+DocStats = Annotated[Path | None, typer.Option(help="Write per-document repetition statistics (CSV) here.")]
 DropRepetitive = Annotated[bool, typer.Option("--drop-repetitive", help="Drop documents that repeat their own lines or paragraphs beyond the Gopher limits (30% of lines/paragraphs, 20% of characters).")]
-StatsJson = Annotated[Optional[Path], typer.Option(help="Write the run's counters and stage times as JSON here.")]
+StatsJson = Annotated[Path | None, typer.Option(help="Write the run's counters and stage times as JSON here.")]
 
 
 def _config(**values) -> Config:

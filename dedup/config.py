@@ -3,7 +3,7 @@
 Example:
     >>> from dedup.config import Config
     >>> Config(unit="paragraph", threshold=0.9).bands_rows()
-    (18, 5)
+    (12, 10)
 """
 
 from __future__ import annotations

@@ -22,9 +22,10 @@ import shutil
 import sys
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 from urllib.parse import urlsplit
 
 import polars as pl
@@ -231,7 +232,7 @@ def _read_parquet(source: Source, config: Config, counters: Counters) -> Iterato
     counters.files += 1
     try:
         schema = pl.read_parquet_schema(source.path)
-    except Exception as err:  # polars raises several error types for a file that is not Parquet
+    except (pl.exceptions.PolarsError, OSError) as err:
         raise InputError(f"{source.path}: not a readable Parquet file ({err})") from None
     if config.text_field not in schema:
         raise InputError(f"{source.path}: no {config.text_field!r} column (columns: {', '.join(schema)})")
@@ -276,11 +277,11 @@ class JsonlWriter(Writer):
         name = target.name.lower()
         self.owned = True
         if name.endswith(".gz"):
-            self.stream = gzip.open(target, "wb")
+            self.stream = gzip.open(target, "wb")  # noqa: SIM115 (closed by close())
         elif name.endswith(".zst"):
-            self.stream = zstandard.ZstdCompressor().stream_writer(open(target, "wb"), closefd=True)
+            self.stream = zstandard.ZstdCompressor().stream_writer(open(target, "wb"), closefd=True)  # noqa: SIM115
         else:
-            self.stream = open(target, "wb")
+            self.stream = open(target, "wb")  # noqa: SIM115 (closed by close())
 
     def write(self, record: Record, text: str | None) -> None:
         if text is None:

@@ -31,12 +31,12 @@ FINDING_SCHEMA = {
 }
 
 
-def _numbered_clusters(frame: pl.DataFrame, also: pl.Expr = pl.lit(False)) -> pl.DataFrame:
+def _numbered_clusters(frame: pl.DataFrame, also: pl.Expr | None = None) -> pl.DataFrame:
     """Clusters of more than one member (and single members where ``also``), numbered from 0 in
     order of their first member."""
     return (
         frame.with_columns(cluster_size=pl.len().over("rep"))
-        .filter((pl.col("cluster_size") > 1) | also)
+        .filter((pl.col("cluster_size") > 1) | (pl.lit(False) if also is None else also))
         .with_columns(cluster=pl.col("rep").rank("dense").cast(pl.Int64) - 1)
     )
 
@@ -141,7 +141,7 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
 
 
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"} | {
-    chr(c): f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
+    chr(c): f"\\x{c:02x}" for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
 }
 
 

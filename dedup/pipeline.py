@@ -15,21 +15,35 @@ import multiprocessing
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import polars as pl
 
 from dedup.config import Config
 from dedup.corpus import (
-    Counters, InputError, Record, Source, check_output, iter_records, open_sources, publish, writer_for,
+    Counters,
+    InputError,
+    Record,
+    Source,
+    check_output,
+    iter_records,
+    open_sources,
+    publish,
+    writer_for,
 )
 from dedup.docstats import DEFAULT_LIMITS, STATS_SCHEMA
 from dedup.findings import (
-    FINDING_SCHEMA, REPORT_SCHEMA, block_findings, boilerplate_min_docs, document_findings, repetitive_findings, safe_text,
+    FINDING_SCHEMA,
+    REPORT_SCHEMA,
+    block_findings,
+    boilerplate_min_docs,
+    document_findings,
+    repetitive_findings,
+    safe_text,
 )
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
@@ -68,7 +82,7 @@ class Streams:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.file = open(self.path, "wb")
+        self.file = open(self.path, "wb")  # noqa: SIM115 (closed by close())
         self.offsets = [0]
         self.view: np.ndarray | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from conftest import block_signatures, scan, sentence, words, write_jsonl
+from conftest import scan, sentence, words, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
