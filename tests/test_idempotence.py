@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -24,16 +25,18 @@ def _write(folder: Path, name: str, docs: list[list[str]]) -> Path:
     return write_jsonl(folder / name, [{"id": i, "text": "\n".join(lines) + "\n"} for i, lines in enumerate(docs)])
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("DEDUP_PROPERTY_EXAMPLES", "50")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=DOCS, unit=st.sampled_from(["line", "paragraph"]),
        options=st.sampled_from([{}, {"boilerplate_min_docs": 3}, {"drop_duplicate_blocks": True}]))
 def test_cleaning_the_cleaned_corpus_changes_nothing(docs, unit, options):
+    """Exact matching (issue 2's scope). With near-duplicate documents on, removing blocks can bring
+    two documents within --doc-threshold of each other; the README states that known gap."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         src = _write(folder, "in.jsonl", docs)
         once, twice = folder / "once.jsonl", folder / "twice.jsonl"
-        clean(str(src), str(once), unit=unit, **options)
-        found = clean(str(once), str(twice), unit=unit, **options)
+        clean(str(src), str(once), unit=unit, near=False, **options)
+        found = clean(str(once), str(twice), unit=unit, near=False, **options)
         removing = found.filter(found["action"] == "remove").select("doc_id", "kind", "text").rows()
         assert removing == [], f"second clean still removes {removing}"
         assert read_jsonl(twice) == read_jsonl(once)
