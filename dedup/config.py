@@ -64,7 +64,6 @@ class Config:
     # execution
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     batch_docs: int = 2000
-    memory_limit: int | None = None
     spill_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -83,8 +82,6 @@ class Config:
                 raise ConfigError(f"--{_opt(name)} must be at least {low}, got {getattr(self, name)}")
         if self.num_perm > 1024:
             raise ConfigError(f"--num-perm must be at most 1024, got {self.num_perm}")
-        if self.memory_limit is not None and self.memory_limit <= 0:
-            raise ConfigError(f"--memory-limit must be positive, got {self.memory_limit}")
 
     def with_(self, **changes) -> Config:
         """A copy with some settings changed (validated again)."""
