@@ -55,8 +55,6 @@ def match(hashes: np.ndarray, sig_rows: np.ndarray, chars: np.ndarray, keep: str
     renumber[order] = np.arange(len(order))
     item = renumber[inverse.ravel()]
     first = first[order]
-    longest = np.zeros(len(first), dtype=np.int64)
-    np.maximum.at(longest, item, chars)
     # The occurrence that stands for each item: its first, or its longest (then first).
     if keep == "longest":
         rank_occ = np.lexsort((np.arange(n), -chars.astype(np.int64)))

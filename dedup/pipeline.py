@@ -83,16 +83,20 @@ class Streams:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = open(self.path, "wb")  # noqa: SIM115 (closed by close())
-        self.offsets = [0]
+        self.lengths: list[np.ndarray] = []  # one array per batch, never a Python int per stream
+        self.offsets = np.zeros(1, dtype=np.int64)
         self.view: np.ndarray | None = None
 
     def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
         flat.astype(np.uint32).tofile(self.file)
-        self.offsets.extend((self.offsets[-1] + np.cumsum(lengths)).tolist())
+        self.lengths.append(np.asarray(lengths, dtype=np.int64))
 
     def close(self) -> None:
         self.file.close()
-        size = self.offsets[-1]
+        if self.lengths:
+            self.offsets = np.concatenate(([0], np.cumsum(np.concatenate(self.lengths))))
+        self.lengths = []
+        size = int(self.offsets[-1])
         self.view = np.memmap(self.path, dtype=np.uint32, mode="r") if size else np.empty(0, np.uint32)
 
     def __getitem__(self, i: int) -> np.ndarray:
@@ -417,24 +421,31 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
     return frame, stats
 
 
+def _prepared(inputs: list[str] | str, config: Config | None, options: dict) -> tuple[list[str], Config]:
+    """The API's inputs as a list of strings, and the Config with ``options`` applied."""
+    config = config or Config()
+    if options:
+        config = config.with_(**options)
+    listed = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    return [str(i) for i in listed], config
+
+
 def scan(inputs: list[str] | str, config: Config | None = None, report: Path | str | None = "dedup-report.csv",
          **options) -> pl.DataFrame:
     """Find repeated, boilerplate and duplicate blocks and documents; return the report as a DataFrame.
 
     ``options`` are Config fields (``scan("corpus.jsonl", unit="paragraph")``); ``report=None`` writes no CSV.
     """
-    config = (config or Config()).with_(**options) if options else (config or Config())
-    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    frame, _ = run([str(i) for i in inputs], config, report=Path(report) if report else None)
+    inputs, config = _prepared(inputs, config, options)
+    frame, _ = run(inputs, config, report=Path(report) if report else None)
     return frame
 
 
 def clean(inputs: list[str] | str, out: Path | str, config: Config | None = None,
           report: Path | str | None = "dedup-report.csv", force: bool = False, **options) -> pl.DataFrame:
     """Write the cleaned corpus to ``out`` (``"-"``: JSON Lines on stdout) and return the report."""
-    config = (config or Config()).with_(**options) if options else (config or Config())
-    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    inputs, config = _prepared(inputs, config, options)
     stdout = str(out) == "-"
-    frame, _ = run([str(i) for i in inputs], config, report=Path(report) if report else None,
+    frame, _ = run(inputs, config, report=Path(report) if report else None,
                    out=None if stdout else Path(out), stdout=stdout, force=force)
     return frame
