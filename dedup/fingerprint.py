@@ -2,8 +2,8 @@
 
 Tokens (words, or characters with ``shingle="char"``) are hashed once with xxh3_64, one xxhash call
 per *distinct* token of a batch; n-gram shingle hashes are then combined arithmetically in numpy, and
-MinHash applies datasketch 2.0's ``affine32`` permutations to them. A signature made here therefore
-equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash)`` fed with the same shingles.
+MinHash applies datasketch 2.0's ``affine32`` permutations to them in a compiled kernel
+(:mod:`dedup.kernels`). A signature made here therefore equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash)`` fed with the same shingles.
 
 Example:
     >>> import numpy as np
@@ -25,6 +25,7 @@ from datasketch import MinHash
 from dedup.blocks import normalised, segment
 from dedup.config import Config
 from dedup.docstats import repetition_stats
+from dedup.kernels import distinct_sorted, min_signatures
 from dedup.rules import NONE
 
 _U64 = np.uint64
@@ -32,7 +33,6 @@ _MASK32 = _U64(0xFFFFFFFF)
 # Odd 64-bit multipliers: one per position inside an n-gram, and one for exact sequence hashes.
 _POSITION = np.array([(0x9E3779B97F4A7C15 * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for k in range(64)], dtype=_U64)
 _SEQUENCE_BASE = _U64(0x100000001B3)
-_SHINGLE_CHUNK = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,6 @@ class Permutations:
         a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
         object.__setattr__(self, "a", np.ascontiguousarray(a, dtype=np.uint32))
         object.__setattr__(self, "b", np.ascontiguousarray(b, dtype=np.uint32))
-
-
-def fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, the pre-mix datasketch applies before its permutations."""
-    h = h.astype(np.uint32, copy=True)
-    h ^= h >> np.uint32(16)
-    h *= np.uint32(0x85EBCA6B)
-    h ^= h >> np.uint32(13)
-    h *= np.uint32(0xC2B2AE35)
-    h ^= h >> np.uint32(16)
-    return h
 
 
 def shingle_hash(tokens: list[str]) -> int:
@@ -101,29 +90,7 @@ def sequence_hashes(th: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 def signatures(shingles: np.ndarray, starts: np.ndarray, perms: Permutations) -> np.ndarray:
     """MinHash signatures, one row per group; group g holds ``shingles[starts[g]:starts[g+1]]`` (non-empty)."""
-    out = np.empty((len(starts), len(perms.a)), dtype=np.uint32)
-    if not len(starts):
-        return out
-    mixed = fmix32(shingles)
-    ends = np.append(starts[1:], len(mixed))
-    g = 0
-    while g < len(starts):
-        h = max(g + 1, int(np.searchsorted(ends, starts[g] + _SHINGLE_CHUNK, side="right")))
-        lo, hi = starts[g], ends[h - 1]
-        permuted = mixed[lo:hi, None] * perms.a + perms.b
-        out[g:h] = np.minimum.reduceat(permuted, starts[g:h] - lo, axis=0)
-        g = h
-    return out
-
-
-def _distinct_per_group(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values of each group (groups given by start offsets), and their counts."""
-    group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
-    order = np.lexsort((values, group))
-    values, group = values[order], group[order]
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = (values[1:] != values[:-1]) | (group[1:] != group[:-1])
-    return values[keep], np.bincount(group[keep], minlength=len(starts)).astype(np.int64)
+    return min_signatures(shingles, starts, perms.a, perms.b)
 
 
 def _tokens(norm: pl.Series, shingle: str) -> pl.Series:
@@ -189,7 +156,7 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         shingles = ngram_hashes(th, n)[positions]
         block_sigs = signatures(shingles, starts, perms)
         sig_row[has] = np.arange(len(has))
-        shingle_sets, set_sizes = _distinct_per_group(shingles, starts)
+        shingle_sets, set_sizes = distinct_sorted(shingles, starts)
 
     u = blocks["u"].to_numpy().astype(np.int64)
     block_table = blocks.select(
