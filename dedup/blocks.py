@@ -58,11 +58,13 @@ def normalised(raw: pl.Expr) -> pl.Expr:
 
     Example: ``"Posted Jan 17, 2019 — by AP"`` -> ``"posted jan 00 0000 by ap"``.
     """
-    norm = (
-        raw.str.normalize("NFKC")
+    ascii_only = ~raw.str.contains(r"[^\x00-\x7f]")
+    return (
+        pl.when(ascii_only).then(raw).otherwise(raw.str.normalize("NFKC"))  # NFKC leaves ASCII as it is
         .str.to_lowercase()
         .str.replace_all(r"\d", "0")
         .str.replace_all(r"[\p{P}\p{S}\s]+", " ")
         .str.strip_chars()
+        .replace("", None)  # written once: a when/then on it would compute it twice
+        .fill_null(raw.str.strip_chars())
     )
-    return pl.when(norm.str.len_bytes() > 0).then(norm).otherwise(raw.str.strip_chars())
