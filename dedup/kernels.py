@@ -46,8 +46,7 @@ def _sign(shingles, starts, a, b, out):
             h = _fmix32(shingles[i])
             for p in range(perms):
                 v = np.uint32(a[p] * h + b[p])
-                if v < row[p]:
-                    row[p] = v
+                row[p] = min(row[p], v)
 
 
 def min_signatures(shingles: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
