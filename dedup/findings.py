@@ -92,19 +92,67 @@ def boilerplate_min_docs(fixed: int | None, prose_words: int) -> pl.Expr:
     return pl.when(pl.col("ntok") >= prose_words).then(pl.max_horizontal(count, half, pl.lit(3))).otherwise(count)
 
 
+def in_running_prose(prose_words: int, min_docs: pl.Expr, order: list[pl.Expr]) -> pl.Expr:
+    """Whether a block stands between two blocks of prose that stay, in its document (over every block
+    of each document, in order: occurrence, doc, block, chars, ntok, rep, rule, site, site_pages).
+
+    Content protection: a line in the middle of an article's running text is part of that text, even
+    when other pages of the site carry it too (a quoted paragraph, a teaser of another story).
+    Template lines sit among other template lines: menus, bylines, link lists, footers. A neighbour
+    counts when it has at least ``prose_words`` words and nothing removes it: it is not boilerplate by
+    its count (``min_docs``), not a later copy inside its document (``order`` picks the kept copy), and
+    no drop rule matches it. So cleaning leaves the protected line between the same neighbours, and a
+    second clean protects it again.
+    """
+    stays = (
+        (pl.col("ntok") >= prose_words)
+        & (pl.col("doc").n_unique().over("rep", "site") < min_docs)
+        & (pl.col("occurrence") == pl.col("occurrence").sort_by(order).first().over("rep", "doc"))
+        & (pl.col("rule") != DROP)
+    )
+    return (stays.shift(1).over("doc") & stays.shift(-1).over("doc")).fill_null(False)
+
+
+HEADLINE_WORDS = 4
+
+
+def own_headline() -> pl.Expr:
+    """Whether an occurrence of a recurring block is its page's own headline rather than a copy in a
+    template (over columns cluster, doc, site, ntok, and before/after: the items of the blocks either
+    side of it in its document).
+
+    A link list ("Recent posts", "Most read") repeats the titles of a site's stories on many pages,
+    always among the same neighbours; on the story's own page the title stands among that page's own
+    lines. So: an occurrence of at least ``HEADLINE_WORDS`` words whose neighbours on *both* sides are
+    shared with no other document of its cluster, when exactly one document of the site has such an
+    occurrence (a story has one page) and at least two share a neighbour (a template exists). Shorter
+    lines ("Search", "« Previous") are navigation, whatever stands next to them.
+    """
+    in_template = ((pl.col("doc").n_unique().over("cluster", "before") >= 2)
+                   | (pl.col("doc").n_unique().over("cluster", "after") >= 2))
+    outside = ~in_template & (pl.col("ntok") >= HEADLINE_WORDS)
+    template_docs = pl.col("doc").filter(in_template).n_unique().over("cluster", "site")
+    outside_docs = pl.col("doc").filter(outside).n_unique().over("cluster", "site")
+    return outside & (outside_docs == 1) & (template_docs >= 2)
+
+
 def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_docs: pl.Expr,
-                   drop_duplicate_blocks: bool, keep: str) -> pl.DataFrame:
+                   drop_duplicate_blocks: bool, keep: str, prose_words: int) -> pl.DataFrame:
     """Findings for blocks of the documents that stay.
 
     ``blocks``: occurrence (row number), doc, block, start, end, chars, ntok, site, site_pages, item, rep,
-    sim, rule; ``min_docs`` an expression giving the boilerplate count (see :func:`boilerplate_min_docs`).
+    sim, rule: every block of each document, in order. ``min_docs`` gives the boilerplate count (see
+    :func:`boilerplate_min_docs`); :func:`in_running_prose` and :func:`own_headline` protect content.
     ``similarity(items_a, items_b)`` compares items (to report a repeat's similarity to its kept copy).
     """
+    order = [pl.col("block")] if keep == "first" else [-pl.col("chars"), pl.col("block")]
+    blocks = blocks.with_columns(in_prose=in_running_prose(prose_words, min_docs, order),
+                                 before=pl.col("item").shift(1).over("doc"),
+                                 after=pl.col("item").shift(-1).over("doc"))
     clusters = _numbered_clusters(blocks, also=pl.col("rule") == DROP)
     if clusters.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
-    order = [pl.col("block")] if keep == "first" else [-pl.col("chars"), pl.col("block")]
-    clusters = clusters.with_columns(
+    clusters = clusters.with_columns(own_headline=own_headline()).with_columns(
         site_docs=pl.col("doc").n_unique().over("cluster", "site"),
         doc_kept=pl.col("occurrence").sort_by(order).first().over("cluster", "doc"),
     )
@@ -117,7 +165,9 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     clusters = clusters.join(rep, on="rep", how="left").join(kept, on="doc_kept", how="left")
     kind = (
         pl.when(pl.col("rule") == KEEP).then(pl.lit(None, pl.String))
-        .when((pl.col("rule") == DROP) | (pl.col("site_docs") >= min_docs)).then(pl.lit("boilerplate"))
+        .when((pl.col("rule") == DROP)
+              | ((pl.col("site_docs") >= min_docs) & ~pl.col("in_prose") & ~pl.col("own_headline")))
+        .then(pl.lit("boilerplate"))
         .when(pl.col("occurrence") != pl.col("doc_kept"))
         .then(pl.when(pl.col("chars") >= min_repeat_chars).then(pl.lit("repeat")))
         .when(pl.col("doc") != pl.col("rep_doc")).then(pl.lit("duplicate_block"))

@@ -24,6 +24,7 @@ import xxhash
 from dedup.blocks import normalised, segment
 from dedup.config import Config
 from dedup.docstats import repetition_stats
+from dedup.frames import frame_hash
 from dedup.kernels import distinct_sorted, min_signatures
 from dedup.rules import NONE
 
@@ -116,7 +117,7 @@ def _windows(lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 BLOCK_PRINTS = {"doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "chars": pl.Int32,
-                "hash": pl.UInt64, "ntok": pl.Int32, "sig": pl.Int64, "rule": pl.Int8}
+                "hash": pl.UInt64, "ntok": pl.Int32, "sig": pl.Int64, "rule": pl.Int8, "frame": pl.UInt64}
 DOC_PRINTS = {"doc": pl.Int64, "doc_id": pl.String, "site": pl.String, "chars": pl.Int64, "hash": pl.UInt64,
               "ntok": pl.Int64, "sig": pl.Int64}
 
@@ -172,6 +173,7 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         ntok=pl.Series(lengths[u], dtype=pl.Int32),
         sig=pl.Series(sig_row[u], dtype=pl.Int64),
         rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
+        frame=frame_hash(pl.col("raw")),
     )
     # Documents are compared without their own exact repeats, as clean would leave them.
     own = blocks.select(pl.col("u").is_first_distinct().over("doc")).to_series().to_numpy()

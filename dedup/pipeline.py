@@ -45,6 +45,7 @@ from dedup.findings import (
     repetitive_findings,
     safe_text,
 )
+from dedup.frames import join_by_frame
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
@@ -243,11 +244,11 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
                                    exact_jaccard(prints.block_shingles))
     m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
               near_blocks)
-    blocks = blocks.with_columns(
-        item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
-    block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars,
-                                boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words),
-                                config.drop_duplicate_blocks, config.keep)
+    min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)
+    blocks = join_by_frame(blocks.with_columns(
+        item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim)), min_docs)
+    block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars, min_docs,
+                                config.drop_duplicate_blocks, config.keep, config.prose_words)
     block_rows = block_rows.with_columns(pl.col("cluster") + _next_cluster(doc_rows))
     emptied = _copies_once_cleaned(blocks, block_rows, prints.docs, config.keep).with_columns(
         pl.col("cluster") + _next_cluster(doc_rows, block_rows))

@@ -14,7 +14,8 @@ _LONG = [sentence(9, 1000 + k) for k in range(4)]
 LINES = [
     *_LONG,
     _LONG[0][:-1] + " extra.",  # a near copy of the first long line
-    sentence(24, 1010),  # prose (--prose-words)
+    sentence(24, 1010),  # prose (--prose-words): two, so a line can stand in running prose
+    sentence(22, 1011),
     "Read more",  # short lines: below --min-repeat-chars and the n-gram size
     "Yes.",
 ]

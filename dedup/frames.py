@@ -1,0 +1,71 @@
+"""Template frames: short lines that differ only in names, numbers or dates inside a fixed frame.
+
+"Posted 17 Jan 2019 by Ann Lee | 12 comments" and "Posted 3 Feb 2020 by Bo | 1 comment" share the
+frame ``posted 0 by 0 0 comments`` after names (runs of capitalised words), month and day names and
+numbers become ``0``. Normalisation alone (digits to 0) matches the numbers but not the names, and
+near-duplicate matching cannot help: a line of six words that differs in one name shares too few
+shingles (measured in benchmarks/RESULTS.md). A frame only counts for boilerplate, never for
+duplicates, and only when it is short (at most ``FRAME_MAX_TOKENS`` tokens) and keeps at least as
+many plain lower-case words as it masks, so headlines in title case ("Barroso Backs Ban on Naked
+CDS" would be ``0 on 0``) have no frame.
+
+Example:
+    >>> import polars as pl
+    >>> lines = ["Ann Lee wrote :", "DINO wrote :", "Barroso Backs Ban on Naked CDS"]
+    >>> pl.select(frame_text(pl.Series(lines))).to_series().to_list()
+    ['0 wrote', '0 wrote', None]
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+FRAME_MAX_TOKENS = 8
+_DATE_WORDS = (
+    r"(?i:\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?"
+    r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\b\.?)"
+)
+
+
+def frame_text(raw: pl.Expr | pl.Series) -> pl.Expr:
+    """The frame of each line: names, dates and numbers as ``0``, punctuation dropped, lower case; null
+    when the line has no frame (too long, nothing masked, or more masked runs than plain words)."""
+    raw = pl.lit(raw) if isinstance(raw, pl.Series) else raw
+    masked = (
+        raw.str.replace_all(_DATE_WORDS, " 0 ")
+        .str.replace_all(r"\b\p{Lu}[\p{L}\p{M}\p{N}'’.-]*", " 0 ")
+        .str.replace_all(r"\p{N}+", " 0 ")
+        .str.to_lowercase()
+        .str.replace_all(r"[\p{P}\p{S}\s]+", " ")
+        .str.replace_all(r"\b0(?: 0)+\b", "0")
+        .str.strip_chars()
+    )
+    tokens = masked.str.split(" ")
+    masks = tokens.list.eval(pl.element() == "0").list.sum()
+    words = tokens.list.len() - masks
+    ok = (tokens.list.len() <= FRAME_MAX_TOKENS) & (masks >= 1) & (words >= masks) & (raw.str.len_chars() <= 120)
+    return pl.when(ok).then(masked)
+
+
+def frame_hash(raw: pl.Expr) -> pl.Expr:
+    """A 64-bit key of :func:`frame_text` (null without a frame), for grouping within one run."""
+    frame = frame_text(raw)
+    return pl.when(frame.is_not_null()).then(frame.hash(seed=0))  # polars hashes null to a value
+
+
+def join_by_frame(blocks: pl.DataFrame, min_docs: pl.Expr) -> pl.DataFrame:
+    """Merge the clusters of lines that share a frame on at least ``min_docs`` documents of their site.
+
+    ``blocks`` has occurrence, doc, site, site_pages, ntok, frame, rep, sim. Members of such a frame
+    get the frame's first occurrence as ``rep`` and a null ``sim`` (a frame is not a similarity);
+    everything else is unchanged.
+    """
+    framed = pl.col("frame").is_not_null()
+    frame_docs = pl.col("doc").n_unique().over("frame", "site")
+    joined = framed & (frame_docs >= min_docs)
+    first = pl.col("occurrence").min().over("frame", "site")
+    return blocks.with_columns(joined=joined).with_columns(
+        rep=pl.when("joined").then(first.cast(pl.UInt32)).otherwise("rep"),
+        sim=pl.when("joined").then(pl.lit(None, pl.Float64)).otherwise("sim"),
+    ).drop("joined")
