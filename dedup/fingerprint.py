@@ -24,7 +24,7 @@ import xxhash
 from dedup.blocks import normalised, segment
 from dedup.config import Config
 from dedup.docstats import repetition_stats
-from dedup.frames import frame_hash
+from dedup.frames import frame_hashes
 from dedup.kernels import distinct_sorted, min_signatures
 from dedup.rules import NONE
 
@@ -173,7 +173,7 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         ntok=pl.Series(lengths[u], dtype=pl.Int32),
         sig=pl.Series(sig_row[u], dtype=pl.Int64),
         rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
-        frame=frame_hash(pl.col("raw")),
+        frame=frame_hashes(blocks.select("raw", ntok=pl.Series(lengths[u], dtype=pl.Int32))),
     )
     # Documents are compared without their own exact repeats, as clean would leave them.
     own = blocks.select(pl.col("u").is_first_distinct().over("doc")).to_series().to_numpy()

@@ -41,17 +41,20 @@ def frame_text(raw: pl.Expr | pl.Series) -> pl.Expr:
         .str.replace_all(r"\b0(?: 0)+\b", "0")
         .str.strip_chars()
     )
-    tokens = masked.str.split(" ")
-    masks = tokens.list.eval(pl.element() == "0").list.sum()
-    words = tokens.list.len() - masks
-    ok = (tokens.list.len() <= FRAME_MAX_TOKENS) & (masks >= 1) & (words >= masks) & (raw.str.len_chars() <= 120)
+    tokens = masked.str.count_matches(" ") + 1
+    masks = masked.str.count_matches(r"\b0\b")
+    ok = (tokens <= FRAME_MAX_TOKENS) & (masks >= 1) & (tokens - masks >= masks) & (raw.str.len_chars() <= 120)
     return pl.when(ok).then(masked)
 
 
-def frame_hash(raw: pl.Expr) -> pl.Expr:
-    """A 64-bit key of :func:`frame_text` (null without a frame), for grouping within one run."""
-    frame = frame_text(raw)
-    return pl.when(frame.is_not_null()).then(frame.hash(seed=0))  # polars hashes null to a value
+def frame_hashes(blocks: pl.DataFrame) -> pl.Series:
+    """A 64-bit key of each block's :func:`frame_text` (null without a frame), for grouping within one
+    run. ``blocks`` has raw and ntok (normalised words). Masked runs collapse, so a frame of
+    ``FRAME_MAX_TOKENS`` can come from up to twice as many words; longer blocks are not looked at."""
+    short = blocks.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
+    frames = blocks.filter(short).select(f=frame_text(pl.col("raw")))["f"]
+    keys = pl.select(pl.when(frames.is_not_null()).then(frames.hash(seed=0))).to_series()  # hash(null) is not null
+    return pl.Series("frame", [None] * len(blocks), dtype=pl.UInt64).scatter(short.arg_true(), keys)
 
 
 def join_by_frame(blocks: pl.DataFrame, min_docs: pl.Expr) -> pl.DataFrame:

@@ -45,8 +45,8 @@ from dedup.findings import (
     repetitive_findings,
     safe_text,
 )
-from dedup.frames import join_by_frame
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
+from dedup.frames import join_by_frame
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
 Progress = Callable[[int], None]
