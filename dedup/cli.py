@@ -114,21 +114,37 @@ def _config(**values) -> Config:
     return Config(**values)
 
 
-def _progress(quiet: bool):
-    if quiet or not sys.stderr.isatty():
-        return None, None
-    bar = Progress(TextColumn("fingerprinting"), BarColumn(bar_width=None, pulse_style="cyan"),
-                   TextColumn("{task.completed:,} docs"), TextColumn("{task.fields[rate]}"),
-                   TimeElapsedColumn(), console=err, transient=True)
-    task = bar.add_task("docs", total=None, rate="")
+class _Bar:
+    """The fingerprinting progress bar on stderr: documents, documents/s and, when the input's size is
+    known (plain files), the share of input read and the time left."""
 
-    def advance(n: int) -> None:
-        bar.advance(task, n)
-        elapsed = bar.tasks[0].elapsed or 0
-        if elapsed > 0:
-            bar.update(task, rate=f"{bar.tasks[0].completed / elapsed:,.0f} docs/s")
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("fingerprinting"), BarColumn(bar_width=None, pulse_style="cyan"),
+                            TextColumn("{task.fields[docs]:,} docs"), TextColumn("{task.fields[rate]}"),
+                            TimeElapsedColumn(), TextColumn("{task.fields[left]}"), console=err, transient=True)
+        self.task = self.bar.add_task("input", total=None, docs=0, rate="", left="")
+        self.docs = 0
 
-    return bar, advance
+    def start(self, total_bytes: int | None) -> None:
+        self.bar.update(self.task, total=total_bytes or None)
+
+    def advance(self, docs: int, nbytes: int) -> None:
+        self.docs += docs
+        self.bar.advance(self.task, nbytes)
+        task = self.bar.tasks[0]
+        elapsed = task.elapsed or 0
+        left = task.time_remaining
+        self.bar.update(self.task, docs=self.docs, rate=f"{self.docs / elapsed:,.0f} docs/s" if elapsed else "",
+                        left="" if left is None else f"about {_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def _progress(quiet: bool) -> _Bar | None:
+    return None if quiet or not sys.stderr.isatty() else _Bar()
 
 
 def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> None:
@@ -167,15 +183,15 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
 def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
     try:
         config = _config(**options)
-        bar, advance = _progress(quiet)
+        bar = _progress(quiet)
         if bar:
-            bar.start()
+            bar.bar.start()
         try:
             frame, stats = run(inputs, config, report=report, out=None if out in (None, "-") else Path(out),
-                               stdout=out == "-", force=force, progress=advance, doc_stats=doc_stats)
+                               stdout=out == "-", force=force, progress=bar, doc_stats=doc_stats)
         finally:
             if bar:
-                bar.stop()
+                bar.bar.stop()
     except (InputError, ConfigError) as problem:
         err.print(f"dedup: error: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -67,12 +67,14 @@ class Source:
 
 @dataclass
 class Record:
-    """One document. ``raw`` is what the writer needs to reproduce the record (line bytes, row, file bytes)."""
+    """One document. ``raw`` is what the writer needs to reproduce the record (line bytes, row, file bytes);
+    ``size`` the input bytes it took (0 where unknown: Parquet), for the progress bar's estimate."""
 
     doc_id: str
     text: str
     site: str | None
     raw: object
+    size: int = 0
 
 
 def detect_kind(path: Path) -> str:
@@ -117,6 +119,21 @@ def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = Non
     return sources
 
 
+def input_bytes(sources: list[Source]) -> int | None:
+    """The bytes the readers will go through (what ``Record.size`` adds up to), or None when that is
+    not known in advance (compressed streams, Parquet)."""
+    total = 0
+    for source in sources:
+        name = source.path.name.lower()
+        if source.kind == "parquet" or name.endswith((".gz", ".zst")):
+            return None
+        if source.kind == "txt-dir":
+            total += sum(p.stat().st_size for p in source.path.rglob("*.txt") if p.is_file())
+        else:
+            total += source.path.stat().st_size
+    return total
+
+
 def iter_records(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
     """The records of one source, in a fixed order."""
     readers = {"txt-dir": _read_txt_dir, "txt": _read_txt_file, "jsonl": _read_jsonl, "parquet": _read_parquet}
@@ -154,7 +171,7 @@ def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, count
     text = _decode(data, str(path), config, counters)
     if not text.strip():
         counters.empty_docs += 1
-    return Record(doc_id, text, site, data)
+    return Record(doc_id, text, site, data, len(data))
 
 
 def _read_txt_dir(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
@@ -223,7 +240,7 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
                     counters.empty_docs += 1
                 doc_id, site = _fields_of(obj, number, config)
                 number += 1
-                yield Record(doc_id, text, site, (line, obj))
+                yield Record(doc_id, text, site, (line, obj), len(line))
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
             raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
 

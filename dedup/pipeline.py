@@ -15,10 +15,12 @@ import multiprocessing
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import polars as pl
@@ -30,6 +32,7 @@ from dedup.corpus import (
     Record,
     Source,
     check_output,
+    input_bytes,
     iter_records,
     open_sources,
     publish,
@@ -49,7 +52,12 @@ from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
 from dedup.frames import join_by_frame
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
-Progress = Callable[[int], None]
+class Progress(Protocol):
+    """Told the input's size once (None: unknown), then the documents and input bytes of each batch."""
+
+    def start(self, total_bytes: int | None) -> None: ...
+
+    def advance(self, docs: int, nbytes: int) -> None: ...
 DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
 
 
@@ -104,8 +112,10 @@ class Streams:
         return self.view[self.offsets[i] : self.offsets[i + 1]]
 
 
-def _record_batches(sources: list[Source], config: Config, counters: Counters) -> Iterator[pl.DataFrame]:
-    """Documents in batches of ``config.batch_docs``: doc (global number), doc_id, text, site."""
+def _record_batches(sources: list[Source], config: Config, counters: Counters,
+                    sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    """Documents in batches of ``config.batch_docs``: doc (global number), doc_id, text, site. The input
+    bytes of each batch are appended to ``sizes`` as it is made."""
     number = 0
     rows: list[Record] = []
     for source in sources:
@@ -113,10 +123,12 @@ def _record_batches(sources: list[Source], config: Config, counters: Counters) -
         for record in iter_records(source, config, counters):
             rows.append(record)
             if len(rows) == config.batch_docs:
+                sizes.append(sum(r.size for r in rows))
                 yield _frame(rows, number, prefix)
                 number += len(rows)
                 rows = []
         if rows:  # a batch never spans two sources, so prefixes stay per source
+            sizes.append(sum(r.size for r in rows))
             yield _frame(rows, number, prefix)
             number += len(rows)
             rows = []
@@ -183,8 +195,11 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     tokens = Streams(spill / "doc-tokens.u32")
     shingles = Streams(spill / "block-shingles.u32")
     block_rows = doc_rows = 0
+    sizes: deque[int] = deque()  # batches come back in the order they were made
+    if progress:
+        progress.start(input_bytes(sources))
     with _fingerprinter(config) as run:
-        for prints in run(_record_batches(sources, config, stats.reader)):
+        for prints in run(_record_batches(sources, config, stats.reader, sizes)):
             blocks.append(prints.blocks.with_columns(
                 pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
             docs.append(prints.docs.with_columns(
@@ -195,8 +210,9 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
             shingles.append(prints.block_shingles, prints.block_shingle_counts)
             block_rows += len(prints.block_sigs)
             doc_rows += len(prints.doc_sigs)
+            nbytes = sizes.popleft()
             if progress:
-                progress(len(prints.docs))
+                progress.advance(len(prints.docs), nbytes)
     tokens.close()
     shingles.close()
     empty = np.empty((0, config.num_perm), dtype=np.uint32)

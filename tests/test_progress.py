@@ -1,0 +1,50 @@
+"""The progress bar's numbers: documents per batch, and input bytes that add up to the known total."""
+
+from __future__ import annotations
+
+import gzip
+
+from conftest import sentence, write_jsonl
+
+from dedup.config import Config
+from dedup.pipeline import run
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.total: int | None = -1
+        self.docs = self.bytes = self.calls = 0
+
+    def start(self, total_bytes: int | None) -> None:
+        self.total = total_bytes
+
+    def advance(self, docs: int, nbytes: int) -> None:
+        self.docs += docs
+        self.bytes += nbytes
+        self.calls += 1
+
+
+def test_jsonl_bytes_add_up_to_the_file_size_batch_by_batch(tmp_path):
+    records = [{"id": i, "text": sentence(10, i) + "\n"} for i in range(25)]
+    src = write_jsonl(tmp_path / "c.jsonl", records)
+    seen = Recorder()
+    run([str(src)], Config(batch_docs=10, workers=1), report=None, progress=seen)
+    assert (seen.docs, seen.calls) == (25, 3)
+    assert seen.total == src.stat().st_size == seen.bytes
+
+
+def test_txt_folder_bytes_add_up_and_compressed_input_has_no_total(tmp_path):
+    folder = tmp_path / "pages"
+    (folder / "site").mkdir(parents=True)
+    for i in range(3):
+        (folder / "site" / f"p{i}.txt").write_text(sentence(12, i) + "\n")
+    seen = Recorder()
+    run([str(folder)], Config(workers=1), report=None, progress=seen)
+    assert seen.total == seen.bytes == sum(p.stat().st_size for p in (folder / "site").iterdir())
+
+    packed = tmp_path / "c.jsonl.gz"
+    with gzip.open(packed, "wt") as f:
+        f.write('{"id": 1, "text": "one line of text"}\n')
+    seen = Recorder()
+    run([str(packed)], Config(workers=1), report=None, progress=seen)
+    assert seen.total is None and seen.docs == 1
