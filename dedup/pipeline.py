@@ -52,6 +52,7 @@ from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
 from dedup.frames import join_by_frame
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
+
 class Progress(Protocol):
     """Told the input's size once (None: unknown), then the documents and input bytes of each batch."""
 
