@@ -92,9 +92,10 @@ def boilerplate_min_docs(fixed: int | None, prose_words: int) -> pl.Expr:
     return pl.when(pl.col("ntok") >= prose_words).then(pl.max_horizontal(count, half, pl.lit(3))).otherwise(count)
 
 
-def in_running_prose(prose_words: int, min_docs: pl.Expr, order: list[pl.Expr]) -> pl.Expr:
-    """Whether a block stands between two blocks of prose that stay, in its document (over every block
-    of each document, in order: occurrence, doc, block, chars, ntok, rep, rule, site, site_pages).
+def in_running_prose(blocks: pl.DataFrame, prose_words: int, min_docs: pl.Expr, order: list[pl.Expr]) -> pl.Series:
+    """Whether each block stands between two blocks of prose that stay, in its document (``blocks``:
+    every block of each document, in order, with occurrence, doc, block, chars, ntok, rep, rule, site,
+    site_pages).
 
     Content protection: a line in the middle of an article's running text is part of that text, even
     when other pages of the site carry it too (a quoted paragraph, a teaser of another story).
@@ -104,21 +105,24 @@ def in_running_prose(prose_words: int, min_docs: pl.Expr, order: list[pl.Expr]) 
     no drop rule matches it. So cleaning leaves the protected line between the same neighbours, and a
     second clean protects it again.
     """
-    stays = (
+    stays = blocks.select(
         (pl.col("ntok") >= prose_words)
         & (pl.col("doc").n_unique().over("rep", "site") < min_docs)
         & (pl.col("occurrence") == pl.col("occurrence").sort_by(order).first().over("rep", "doc"))
         & (pl.col("rule") != DROP)
-    )
-    return (stays.shift(1).over("doc") & stays.shift(-1).over("doc")).fill_null(False)
+    ).to_series()
+    # Two steps: windows nested inside ``over("doc")`` would be evaluated once per document.
+    return blocks.select("doc", stays=stays).select(
+        (pl.col("stays").shift(1).over("doc") & pl.col("stays").shift(-1).over("doc")).fill_null(False)
+    ).to_series()
 
 
 HEADLINE_WORDS = 4
 
 
-def own_headline() -> pl.Expr:
+def own_headline(clusters: pl.DataFrame) -> pl.Series:
     """Whether an occurrence of a recurring block is its page's own headline rather than a copy in a
-    template (over columns cluster, doc, site, ntok, and before/after: the items of the blocks either
+    template (``clusters`` has cluster, doc, site, ntok, and before/after: the items of the blocks either
     side of it in its document).
 
     A link list ("Recent posts", "Most read") repeats the titles of a site's stories on many pages,
@@ -128,12 +132,18 @@ def own_headline() -> pl.Expr:
     occurrence (a story has one page) and at least two share a neighbour (a template exists). Shorter
     lines ("Search", "« Previous") are navigation, whatever stands next to them.
     """
-    in_template = ((pl.col("doc").n_unique().over("cluster", "before") >= 2)
-                   | (pl.col("doc").n_unique().over("cluster", "after") >= 2))
-    outside = ~in_template & (pl.col("ntok") >= HEADLINE_WORDS)
-    template_docs = pl.col("doc").filter(in_template).n_unique().over("cluster", "site")
-    outside_docs = pl.col("doc").filter(outside).n_unique().over("cluster", "site")
-    return outside & (outside_docs == 1) & (template_docs >= 2)
+    in_template = clusters.select(
+        (pl.col("doc").n_unique().over("cluster", "before") >= 2)
+        | (pl.col("doc").n_unique().over("cluster", "after") >= 2)
+    ).to_series()
+    # Computed in steps: a window inside another window's expression is evaluated once per group.
+    steps = clusters.select("cluster", "site", "doc", inside=in_template,
+                            outside=~in_template & (pl.col("ntok") >= HEADLINE_WORDS))
+    return steps.select(
+        pl.col("outside")
+        & (pl.col("doc").filter("outside").n_unique().over("cluster", "site") == 1)
+        & (pl.col("doc").filter("inside").n_unique().over("cluster", "site") >= 2)
+    ).to_series()
 
 
 def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_docs: pl.Expr,
@@ -146,13 +156,13 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     ``similarity(items_a, items_b)`` compares items (to report a repeat's similarity to its kept copy).
     """
     order = [pl.col("block")] if keep == "first" else [-pl.col("chars"), pl.col("block")]
-    blocks = blocks.with_columns(in_prose=in_running_prose(prose_words, min_docs, order),
+    blocks = blocks.with_columns(in_prose=in_running_prose(blocks, prose_words, min_docs, order),
                                  before=pl.col("item").shift(1).over("doc"),
                                  after=pl.col("item").shift(-1).over("doc"))
     clusters = _numbered_clusters(blocks, also=pl.col("rule") == DROP)
     if clusters.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
-    clusters = clusters.with_columns(own_headline=own_headline()).with_columns(
+    clusters = clusters.with_columns(own_headline=own_headline(clusters)).with_columns(
         site_docs=pl.col("doc").n_unique().over("cluster", "site"),
         doc_kept=pl.col("occurrence").sort_by(order).first().over("cluster", "doc"),
     )
