@@ -15,10 +15,10 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz.distance import LCSseq
 
 from dedup.clusters import Similarity, honest_clusters, signature_similarity
 from dedup.lsh import band_keys, candidate_pairs
@@ -116,12 +116,17 @@ def exact_jaccard(sets) -> Similarity:
     return similarity
 
 
-def aligned_share(tokens, floor: float) -> Similarity:
-    """Share of the longer token stream that lines up, in order, with the other (difflib matching).
+MIN_ALIGNED_RUN = 2
+
+
+def aligned_share(tokens) -> Similarity:
+    """Share of the longer token stream that lines up, in order, with the other: the tokens of the
+    longest common subsequence (rapidfuzz's bit-parallel LCS) that lie in aligned runs of at least
+    ``MIN_ALIGNED_RUN`` tokens, over the longer length. A token aligned alone amid differing text is a
+    coincidence (a shared "the"), not copied text.
 
     ``tokens[i]`` is the token-hash stream of signature row i. A pair differing in at most 10% of the
-    longer text scores at least 0.9, however many places the differences are spread over. Pairs that
-    cannot reach ``floor`` score 0 without being aligned.
+    longer text scores at least 0.9, however many places the differences are spread over.
     """
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -132,12 +137,8 @@ def aligned_share(tokens, floor: float) -> Similarity:
             if not longer:
                 out[k] = 1.0
                 continue
-            matcher = difflib.SequenceMatcher(None, x.tolist(), y.tolist(), autojunk=False)
-            # quick_ratio() bounds the matched tokens from above (multiset overlap): skip hopeless pairs.
-            if matcher.quick_ratio() * (len(x) + len(y)) / 2 < floor * longer:
-                out[k] = 0.0
-                continue
-            out[k] = sum(m.size for m in matcher.get_matching_blocks()) / longer
+            runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
+            out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer
         return out
 
     return similarity
