@@ -52,8 +52,10 @@ def frame_hashes(blocks: pl.DataFrame) -> pl.Series:
     run. ``blocks`` has raw and ntok (normalised words). Masked runs collapse, so a frame of
     ``FRAME_MAX_TOKENS`` can come from up to twice as many words; longer blocks are not looked at."""
     short = blocks.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
-    frames = blocks.filter(short).select(f=frame_text(pl.col("raw")))["f"]
-    keys = pl.select(pl.when(frames.is_not_null()).then(frames.hash(seed=0))).to_series()  # hash(null) is not null
+    lines = blocks.filter(short).select("raw")
+    distinct = lines.unique(maintain_order=True).with_columns(f=frame_text(pl.col("raw")))
+    distinct = distinct.select("raw", key=pl.when(pl.col("f").is_not_null()).then(pl.col("f").hash(seed=0)))
+    keys = lines.join(distinct, on="raw", how="left", maintain_order="left")["key"]  # hash(null) is not null
     return pl.Series("frame", [None] * len(blocks), dtype=pl.UInt64).scatter(short.arg_true(), keys)
 
 
