@@ -119,26 +119,27 @@ def exact_jaccard(sets) -> Similarity:
 MIN_ALIGNED_RUN = 2
 
 
-def aligned_share(tokens) -> Similarity:
+def aligned_share(tokens, floor: float) -> Similarity:
     """Share of the longer token stream that lines up, in order, with the other: the tokens of the
     longest common subsequence (rapidfuzz's bit-parallel LCS) that lie in aligned runs of at least
     ``MIN_ALIGNED_RUN`` tokens, over the longer length. A token aligned alone amid differing text is a
     coincidence (a shared "the"), not copied text.
 
     ``tokens[i]`` is the token-hash stream of signature row i. A pair differing in at most 10% of the
-    longer text scores at least 0.9, however many places the differences are spread over.
+    longer text scores at least 0.9, however many places the differences are spread over. Pairs whose
+    whole LCS cannot reach ``floor`` score 0 without the runs being worked out.
     """
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        out = np.empty(len(left))
+        out = np.zeros(len(left))
         for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
-            x, y = tokens[a], tokens[b]
+            x, y = tokens[a].tolist(), tokens[b].tolist()  # rapidfuzz reads lists faster than arrays
             longer = max(len(x), len(y))
             if not longer:
                 out[k] = 1.0
-                continue
-            runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
-            out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer
+            elif LCSseq.similarity(x, y) >= floor * longer:
+                runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
+                out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer
         return out
 
     return similarity

@@ -244,7 +244,7 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     if config.near:
         bands, rows = config.bands_rows(DOC_CANDIDATE_JACCARD)
         near_docs = NearSettings(prints.doc_sigs, bands, rows, config.doc_threshold,
-                                 aligned_share(prints.doc_tokens))
+                                 aligned_share(prints.doc_tokens, config.doc_threshold))
     m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
     docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
     copies = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
