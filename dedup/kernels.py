@@ -86,3 +86,11 @@ def distinct_sorted(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray,
     written = _distinct(np.ascontiguousarray(values), np.ascontiguousarray(starts, np.int64), out, counts) \
         if len(starts) else 0
     return out[:written].copy(), counts
+
+
+def warm_up() -> None:
+    """Load the compiled kernels (about 0.3 s of numba start-up even from the disk cache), so a caller
+    can do it in a background thread while the first batch is read and segmented."""
+    one = np.ones(1, np.uint32)
+    min_signatures(one, np.zeros(1, np.int64), one, one)
+    distinct_sorted(one, np.zeros(1, np.int64))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -50,6 +51,7 @@ from dedup.findings import (
 )
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
 from dedup.frames import join_by_frame
+from dedup.kernels import warm_up
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
 
@@ -171,7 +173,8 @@ def _fingerprinter(config: Config) -> Iterator[Callable[[Iterator[pl.DataFrame]]
         saved = os.environ.get("POLARS_MAX_THREADS")
         os.environ["POLARS_MAX_THREADS"] = "1"  # one polars thread per worker process
         try:
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(config.workers))
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
+                config.workers, initializer=warm_up if config.near else None))
         finally:
             if saved is None:
                 os.environ.pop("POLARS_MAX_THREADS")
@@ -199,6 +202,8 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     sizes: deque[int] = deque()  # batches come back in the order they were made
     if progress:
         progress.start(input_bytes(sources))
+    if config.near:  # numba's start-up overlaps with reading and segmenting the first batch
+        threading.Thread(target=warm_up, daemon=True).start()
     with _fingerprinter(config) as run:
         for prints in run(_record_batches(sources, config, stats.reader, sizes)):
             blocks.append(prints.blocks.with_columns(
