@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dedup.config import Config, ConfigError
+from dedup.config import Config, ConfigError, parse_size
 from dedup.corpus import InputError
 from dedup.findings import KINDS
 from dedup.pipeline import RunStats, run
@@ -96,6 +96,7 @@ DocThreshold = Annotated[float, typer.Option(help="Share of the longer document 
 KeepOpt = Annotated[Keep, typer.Option(help="Which copy of a cluster is kept: the first in input order, or the longest.")]
 Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")]
 Workers = Annotated[int | None, typer.Option(help="Processes for fingerprinting [default: all cores].")]
+MemoryLimit = Annotated[str | None, typer.Option(help="Memory to aim for, e.g. 4G: LSH band keys spill to disk past an eighth of it each (blocks, documents) [default: no limit].")]
 KeepFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
 DropFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
 DocStats = Annotated[Path | None, typer.Option(help="Write per-document repetition statistics (CSV) here.")]
@@ -111,6 +112,8 @@ def _config(**values) -> Config:
         values["rules"] = UserRules.load(keep_file, drop_file)
     if values.get("workers") is None:
         values.pop("workers")
+    limit = values.pop("memory_limit")
+    values["memory_limit"] = None if limit is None else parse_size(limit)
     return Config(**values)
 
 
@@ -226,6 +229,7 @@ def scan(
     keep: KeepOpt = Keep.first,
     seed: Seed = Config.seed,
     workers: Workers = None,
+    memory_limit: MemoryLimit = None,
     strict: Strict = False,
     on_error: OnErrorOpt = OnError.fail,
     keep_file: KeepFile = None,
@@ -267,6 +271,7 @@ def clean(
     keep: KeepOpt = Keep.first,
     seed: Seed = Config.seed,
     workers: Workers = None,
+    memory_limit: MemoryLimit = None,
     strict: Strict = False,
     on_error: OnErrorOpt = OnError.fail,
     keep_file: KeepFile = None,

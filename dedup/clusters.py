@@ -25,19 +25,6 @@ import numpy as np
 Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def signature_similarity(sigs: np.ndarray) -> Similarity:
-    """MinHash estimate of the Jaccard similarity between rows of ``sigs`` (share of equal values)."""
-
-    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        out = np.empty(len(left), dtype=np.float64)
-        for lo in range(0, len(left), 1 << 14):
-            hi = lo + (1 << 14)
-            out[lo:hi] = (sigs[left[lo:hi]] == sigs[right[lo:hi]]).mean(axis=1)
-        return out
-
-    return similarity
-
-
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Connected components of n items joined by pairs: each item's label is its component's lowest item."""
     label = np.arange(n)

@@ -65,6 +65,7 @@ class Config:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     batch_docs: int = 2000
     spill_dir: Path | None = None
+    memory_limit: int | None = None  # bytes; band keys spill to disk past an eighth of it (each kind)
 
     def __post_init__(self) -> None:
         choices = {"unit": UNITS, "shingle": SHINGLES, "keep": KEEPS, "on_error": ON_ERROR, "format": FORMATS}
@@ -76,7 +77,7 @@ class Config:
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"--{_opt(name)} must be in (0, 1], got {value}")
         minimums = {"ngram": 1, "num_perm": 2, "workers": 1, "batch_docs": 1, "boilerplate_min_docs": 2,
-                    "min_repeat_chars": 0, "prose_words": 1}
+                    "min_repeat_chars": 0, "prose_words": 1, "memory_limit": 0}
         for name, low in minimums.items():
             if getattr(self, name) is not None and getattr(self, name) < low:
                 raise ConfigError(f"--{_opt(name)} must be at least {low}, got {getattr(self, name)}")
@@ -100,6 +101,25 @@ class Config:
             if 1.0 - (1.0 - t**rows) ** bands >= LSH_TARGET_RECALL:
                 return bands, rows
         return self.num_perm, 1
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from a size such as ``4G``, ``512M``, ``1.5G`` or ``1000000`` (K/M/G/T are powers of 1024).
+
+    Example: ``parse_size("4G")`` -> 4294967296.
+    """
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = value[-1:] if value[-1:] in _UNITS and value[-1:] else ""
+    try:
+        number = float(value[: len(value) - len(unit)])
+    except ValueError:
+        raise ConfigError(f"not a size: {text!r} (try 4G, 512M or a number of bytes)") from None
+    if number < 0:
+        raise ConfigError(f"a size cannot be negative: {text!r}")
+    return int(number * _UNITS[unit])
 
 
 def _opt(name: str) -> str:

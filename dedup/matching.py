@@ -20,19 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from dedup.clusters import Similarity, honest_clusters, signature_similarity
-from dedup.lsh import band_keys, candidate_pairs
+from dedup.bands import BandStore
+from dedup.clusters import Similarity, honest_clusters
+from dedup.lsh import candidate_pairs
 
 
 @dataclass(frozen=True)
 class NearSettings:
-    """How items with signatures are matched: LSH banding, then ``verify`` against ``threshold``."""
+    """How items with signatures are matched: LSH candidates from the band keys in ``bands`` (indexed
+    by signature row), then ``verify`` (on signature rows) against ``threshold``."""
 
-    sigs: np.ndarray
-    bands: int
-    rows: int
+    bands: BandStore
     threshold: float
-    verify: Similarity | None = None  # None: the MinHash estimate of Jaccard similarity
+    verify: Similarity
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def match(hashes: np.ndarray, sig_rows: np.ndarray, chars: np.ndarray, keep: str
     if near is not None:
         signed = np.flatnonzero(sig_rows[first] >= 0)
         if len(signed) > 1:
-            left, right = candidate_pairs(band_keys(near.sigs[sig_rows[first][signed]], near.bands, near.rows))
+            left, right = candidate_pairs(near.bands.band, near.bands.bands, sig_rows[first][signed])
             left, right = signed[left], signed[right]
             ok = item_sim(left, right) >= near.threshold
             item_rep, sim_item = honest_clusters(len(first), left[ok], right[ok], item_rank, item_sim,
@@ -88,11 +88,10 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
         out = np.ones(len(left))
         other = left != right
         if near is not None and other.any():
-            verify = near.verify or signature_similarity(near.sigs)
             a, b = item_sig_rows[left[other]], item_sig_rows[right[other]]
             unsigned = (a < 0) | (b < 0)
             values = np.zeros(len(a))
-            values[~unsigned] = verify(a[~unsigned], b[~unsigned])
+            values[~unsigned] = near.verify(a[~unsigned], b[~unsigned])
             out[other] = values
         elif other.any():
             out[other] = 0.0

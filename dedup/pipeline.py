@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
+from dedup.bands import BandStore
 from dedup.config import Config
 from dedup.corpus import (
     Counters,
@@ -73,6 +74,7 @@ class RunStats:
     findings: dict[str, int] = field(default_factory=dict)
     chars_removed: int = 0
     docs_dropped: int = 0
+    band_keys_spilled: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
     reader: Counters = field(default_factory=Counters)
 
@@ -82,9 +84,9 @@ class Prints:
     """Pass-1 results of the whole corpus (no text). Document token streams live in a spill file."""
 
     blocks: pl.DataFrame
-    block_sigs: np.ndarray
+    block_bands: BandStore
     docs: pl.DataFrame
-    doc_sigs: np.ndarray
+    doc_bands: BandStore
     doc_tokens: Streams
     block_shingles: Streams
 
@@ -192,12 +194,18 @@ def _fingerprinter(config: Config) -> Iterator[Callable[[Iterator[pl.DataFrame]]
         yield run
 
 
+# Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned
+# share then decides. Scattered small edits lower n-gram Jaccard much more than the aligned share.
+DOC_CANDIDATE_JACCARD = 0.5
+
+
 def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, spill: Path,
                        progress: Progress | None = None) -> Prints:
     """Pass 1 over every source."""
-    blocks, docs, block_sigs, doc_sigs = [], [], [], []
+    blocks, docs = [], []
     tokens = Streams(spill / "doc-tokens.u32")
     shingles = Streams(spill / "block-shingles.u32")
+    block_bands, doc_bands = _band_stores(config, spill)
     block_rows = doc_rows = 0
     sizes: deque[int] = deque()  # batches come back in the order they were made
     if progress:
@@ -210,8 +218,8 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
                 pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
             docs.append(prints.docs.with_columns(
                 pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_rows).otherwise(-1).alias("sig")))
-            block_sigs.append(prints.block_sigs)
-            doc_sigs.append(prints.doc_sigs)
+            block_bands.append(prints.block_sigs)
+            doc_bands.append(prints.doc_sigs)
             tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
             shingles.append(prints.block_shingles, prints.block_shingle_counts)
             block_rows += len(prints.block_sigs)
@@ -221,20 +229,27 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
                 progress.advance(len(prints.docs), nbytes)
     tokens.close()
     shingles.close()
-    empty = np.empty((0, config.num_perm), dtype=np.uint32)
+    stats.band_keys_spilled = block_bands.spilled or doc_bands.spilled
     return Prints(
         pl.concat(blocks) if blocks else pl.DataFrame(schema=BLOCK_PRINTS),
-        np.concatenate(block_sigs) if block_sigs else empty,
+        block_bands,
         pl.concat(docs) if docs else pl.DataFrame(schema=DOC_PRINTS),
-        np.concatenate(doc_sigs) if doc_sigs else empty,
+        doc_bands,
         tokens,
         shingles,
     )
 
 
-# Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned
-# share then decides. Scattered small edits lower n-gram Jaccard much more than the aligned share.
-DOC_CANDIDATE_JACCARD = 0.5
+def _band_stores(config: Config, spill: Path) -> tuple[BandStore, BandStore]:
+    """Band keys of blocks and of documents. With ``--memory-limit``, each may hold an eighth of it in
+    memory before it spills to one file per band."""
+    budget = None if config.memory_limit is None else config.memory_limit // 8
+    stores = []
+    for name, threshold in (("block-bands", config.threshold), ("doc-bands", DOC_CANDIDATE_JACCARD)):
+        folder = spill / name
+        folder.mkdir()
+        stores.append(BandStore(*config.bands_rows(threshold), budget, folder))
+    return stores[0], stores[1]
 
 
 def decide(prints: Prints, config: Config) -> pl.DataFrame:
@@ -247,8 +262,7 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     docs = docs.with_row_index("occurrence")
     near_docs = None
     if config.near:
-        bands, rows = config.bands_rows(DOC_CANDIDATE_JACCARD)
-        near_docs = NearSettings(prints.doc_sigs, bands, rows, config.doc_threshold,
+        near_docs = NearSettings(prints.doc_bands, config.doc_threshold,
                                  aligned_share(prints.doc_tokens, config.doc_threshold))
     m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
     docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
@@ -261,9 +275,7 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     blocks = prints.blocks.join(staying, on="doc", how="inner", maintain_order="left").with_row_index("occurrence")
     near_blocks = None
     if config.near:
-        bands, rows = config.bands_rows()
-        near_blocks = NearSettings(prints.block_sigs, bands, rows, config.threshold,
-                                   exact_jaccard(prints.block_shingles))
+        near_blocks = NearSettings(prints.block_bands, config.threshold, exact_jaccard(prints.block_shingles))
     m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
               near_blocks)
     min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)

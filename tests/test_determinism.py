@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import sentence, snapshot, words
 
 import dedup
+from dedup.bands import BandStore
+from dedup.config import Config
+from dedup.pipeline import run
 
 NAV = "Home | Politics | Business | Science | Contact"
 
@@ -47,3 +51,25 @@ def test_worker_pool_gives_the_same_report_as_one_process(corpus, tmp_path):
     pooled = _run(corpus, tmp_path, "pooled", workers=2, batch_docs=3)  # 5 batches: a real pool
     assert pooled == single
     assert len(single[0].splitlines()) > 20
+
+
+def test_spilling_band_keys_to_disk_gives_the_same_report(corpus, tmp_path):
+    held = _run(corpus, tmp_path, "held", workers=1, batch_docs=3)
+    spilled = _run(corpus, tmp_path, "spilled", workers=1, batch_docs=3, memory_limit=64)
+    assert spilled == held
+    # The limit above really made the band keys go to disk (and none does without one).
+    for limit, expected in ((64, True), (None, False)):
+        _, stats = run([str(corpus)], Config(workers=1, batch_docs=3, memory_limit=limit), report=None)
+        assert stats.band_keys_spilled is expected
+
+
+def test_band_store_reads_back_what_it_spilled(tmp_path):
+    sigs = np.random.default_rng(3).integers(0, 2**32, size=(50, 12), dtype=np.uint32)
+    held = BandStore(bands=4, rows=3, budget=None, folder=None)
+    spilled = BandStore(bands=4, rows=3, budget=100, folder=tmp_path)
+    for lo in range(0, 50, 7):
+        held.append(sigs[lo:lo + 7])
+        spilled.append(sigs[lo:lo + 7])
+    assert spilled.spilled and not held.spilled and len(spilled) == len(held) == 50
+    for b in range(4):
+        assert np.array_equal(spilled.band(b), held.band(b))
