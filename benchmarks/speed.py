@@ -48,6 +48,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+from dedup.config import parse_size  # noqa: E402  (after the path set-up, as the other benchmark modules)
+
 ALL = ("dedup-w1", "dedup-w2", "datasketch-update", "datasketch-bulk", "rensa", "rensa-bulk")
 NUM_PERM, THRESHOLD, BANDS, SEED = 128, 0.8, 16, 1
 SINGLE_THREAD_ENV = {"POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -259,14 +261,6 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:,.0f}"
 
 
-def _parse_size(text: str) -> int:
-    units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-    text = text.strip().lower().removesuffix("ib").removesuffix("b")
-    if text[-1:] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
-
-
 def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -426,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=0, help="cap on the blocks other alternatives are timed on (0 = all)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per contender; the fastest counts")
     ap.add_argument("--no-pin", action="store_true", help="do not pin single-core contenders to one CPU")
-    ap.add_argument("--memory-limit", type=_parse_size, help="passed to dedup (bytes, or 512M, 2G...)")
+    ap.add_argument("--memory-limit", type=parse_size, help="passed to dedup (bytes, or 512M, 2G...)")
     ap.add_argument("--memory-only", action="store_true", help="run dedup alone and report its peak RSS")
     ap.add_argument("--profile", action="store_true", help="cProfile dedup-w1 (stderr); its time then includes profiling")
     ap.add_argument("--json", type=Path, help="also write every figure, the machine and the versions here")
