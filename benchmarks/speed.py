@@ -48,7 +48,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from dedup.config import parse_size  # noqa: E402  (after the path set-up, as the other benchmark modules)
+from dedup.config import parse_size
 
 ALL = ("dedup-w1", "dedup-w2", "datasketch-update", "datasketch-bulk", "rensa", "rensa-bulk")
 NUM_PERM, THRESHOLD, BANDS, SEED = 128, 0.8, 16, 1
