@@ -1,15 +1,16 @@
 """Band keys of MinHash signatures, kept in memory or spilled to disk one file per band.
 
 Signatures are only needed for LSH: candidates are verified on shingle sets and token streams, not
-on signatures. So pass 1 turns each batch's signatures into band keys straight away (a 21-band key
-row is 168 bytes against 512 for the signature) and :func:`dedup.lsh.candidate_pairs` reads one band
+on signatures. So pass 1 turns each batch's signatures into band keys straight away, in the worker
+that made them (a 21-band key row is 168 bytes against 512 for the signature), and :func:`dedup.lsh.candidate_pairs` reads one band
 at a time. While the keys fit in ``budget`` bytes they stay in memory; past it, every band goes to
 its own file of uint64 in the spill folder, and memory no longer grows with the corpus.
 
 Example:
     >>> import numpy as np
-    >>> store = BandStore(bands=2, rows=2, budget=None, folder=None)
-    >>> store.append(np.array([[1, 2, 3, 4], [1, 2, 9, 9]], dtype=np.uint32))
+    >>> from dedup.lsh import band_keys
+    >>> store = BandStore(bands=2, budget=None, folder=None)
+    >>> store.append(band_keys(np.array([[1, 2, 3, 4], [1, 2, 9, 9]], dtype=np.uint32), bands=2, rows=2))
     >>> k = store.band(0)
     >>> bool(k[0] == k[1]), bool(store.band(1)[0] == store.band(1)[1]), len(store)
     (True, False, 2)
@@ -21,14 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup.lsh import band_keys
-
 
 class BandStore:
     """Append-only band keys of signature rows; ``band(b)`` gives band b's key of every row so far."""
 
-    def __init__(self, bands: int, rows: int, budget: int | None, folder: Path | None) -> None:
-        self.bands, self.rows, self.budget, self.folder = bands, rows, budget, folder
+    def __init__(self, bands: int, budget: int | None, folder: Path | None) -> None:
+        self.bands, self.budget, self.folder = bands, budget, folder
         self.parts: list[np.ndarray] = []
         self.held = 0
         self.count = 0
@@ -41,11 +40,10 @@ class BandStore:
     def spilled(self) -> bool:
         return self.files is not None
 
-    def append(self, sigs: np.ndarray) -> None:
-        """Add the band keys of signature rows ``sigs``, as rows ``len(self)`` onwards."""
-        if not len(sigs):
+    def append(self, keys: np.ndarray) -> None:
+        """Add rows of band keys (one column per band, :func:`dedup.lsh.band_keys`) as rows ``len(self)`` on."""
+        if not len(keys):
             return
-        keys = band_keys(sigs, self.bands, self.rows)
         self.count += len(keys)
         if self.files is None:
             self.parts.append(keys)

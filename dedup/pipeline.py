@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -53,6 +53,7 @@ from dedup.findings import (
 from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
 from dedup.frames import join_by_frame
 from dedup.kernels import warm_up
+from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 
 
@@ -151,9 +152,22 @@ def _frame(rows: list[Record], start: int, prefix: str) -> pl.DataFrame:
     )
 
 
-def _fingerprint_batch(args: tuple[pl.DataFrame, Config]) -> BatchPrints:
+@dataclass
+class _Keyed:
+    """A batch's prints as a worker sends them back: band keys in place of the (3x larger) signatures."""
+
+    prints: BatchPrints
+    block_keys: np.ndarray
+    doc_keys: np.ndarray
+
+
+def _fingerprint_batch(args: tuple[pl.DataFrame, Config]) -> _Keyed:
     docs, config = args
-    return fingerprint(docs, config)
+    prints = fingerprint(docs, config)
+    block_keys = band_keys(prints.block_sigs, *config.bands_rows())
+    doc_keys = band_keys(prints.doc_sigs, *config.bands_rows(DOC_CANDIDATE_JACCARD))
+    no_sigs = np.empty((0, config.num_perm), np.uint32)
+    return _Keyed(replace(prints, block_sigs=no_sigs, doc_sigs=no_sigs), block_keys, doc_keys)
 
 
 @contextmanager
@@ -213,17 +227,18 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     if config.near:  # numba's start-up overlaps with reading and segmenting the first batch
         threading.Thread(target=warm_up, daemon=True).start()
     with _fingerprinter(config) as run:
-        for prints in run(_record_batches(sources, config, stats.reader, sizes)):
+        for keyed in run(_record_batches(sources, config, stats.reader, sizes)):
+            prints = keyed.prints
             blocks.append(prints.blocks.with_columns(
                 pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
             docs.append(prints.docs.with_columns(
                 pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_rows).otherwise(-1).alias("sig")))
-            block_bands.append(prints.block_sigs)
-            doc_bands.append(prints.doc_sigs)
+            block_bands.append(keyed.block_keys)
+            doc_bands.append(keyed.doc_keys)
             tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
             shingles.append(prints.block_shingles, prints.block_shingle_counts)
-            block_rows += len(prints.block_sigs)
-            doc_rows += len(prints.doc_sigs)
+            block_rows += len(keyed.block_keys)
+            doc_rows += len(keyed.doc_keys)
             nbytes = sizes.popleft()
             if progress:
                 progress.advance(len(prints.docs), nbytes)
@@ -248,7 +263,7 @@ def _band_stores(config: Config, spill: Path) -> tuple[BandStore, BandStore]:
     for name, threshold in (("block-bands", config.threshold), ("doc-bands", DOC_CANDIDATE_JACCARD)):
         folder = spill / name
         folder.mkdir()
-        stores.append(BandStore(*config.bands_rows(threshold), budget, folder))
+        stores.append(BandStore(config.bands_rows(threshold)[0], budget, folder))
     return stores[0], stores[1]
 
 

@@ -9,6 +9,7 @@ from conftest import sentence, snapshot, words
 import dedup
 from dedup.bands import BandStore
 from dedup.config import Config
+from dedup.lsh import band_keys
 from dedup.pipeline import run
 
 NAV = "Home | Politics | Business | Science | Contact"
@@ -65,11 +66,11 @@ def test_spilling_band_keys_to_disk_gives_the_same_report(corpus, tmp_path):
 
 def test_band_store_reads_back_what_it_spilled(tmp_path):
     sigs = np.random.default_rng(3).integers(0, 2**32, size=(50, 12), dtype=np.uint32)
-    held = BandStore(bands=4, rows=3, budget=None, folder=None)
-    spilled = BandStore(bands=4, rows=3, budget=100, folder=tmp_path)
+    held = BandStore(bands=4, budget=None, folder=None)
+    spilled = BandStore(bands=4, budget=100, folder=tmp_path)
     for lo in range(0, 50, 7):
-        held.append(sigs[lo:lo + 7])
-        spilled.append(sigs[lo:lo + 7])
+        held.append(band_keys(sigs[lo:lo + 7], bands=4, rows=3))
+        spilled.append(band_keys(sigs[lo:lo + 7], bands=4, rows=3))
     assert spilled.spilled and not held.spilled and len(spilled) == len(held) == 50
     for b in range(4):
         assert np.array_equal(spilled.band(b), held.band(b))
