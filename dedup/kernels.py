@@ -13,6 +13,8 @@ Example:
     ((2, 2), 'uint32')
     >>> distinct_sorted(np.array([5, 3, 5, 2], np.uint32), np.array([0, 3]))
     (array([3, 5, 2], dtype=uint32), array([2, 1]))
+    >>> jaccard_pairs(np.array([1, 2, 3, 2, 3, 4], np.uint32), np.array([0, 3, 6]), np.array([0]), np.array([1]))
+    array([0.5])
 """
 
 from __future__ import annotations
@@ -88,9 +90,43 @@ def distinct_sorted(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray,
     return out[:written].copy(), counts
 
 
+@numba.njit(cache=True, nogil=True)
+def _jaccard(flat, offsets, left, right, out):
+    for k in range(left.shape[0]):
+        a0, a1 = offsets[left[k]], offsets[left[k] + 1]
+        b0, b1 = offsets[right[k]], offsets[right[k] + 1]
+        i, j, common = a0, b0, 0
+        while i < a1 and j < b1:
+            x, y = flat[i], flat[j]
+            if x == y:
+                common += 1
+                i += 1
+                j += 1
+            elif x < y:
+                i += 1
+            else:
+                j += 1
+        union = (a1 - a0) + (b1 - b0) - common
+        out[k] = common / union if union else 1.0
+
+
+def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Jaccard similarity of set ``left[k]`` and set ``right[k]``, where set i is the sorted distinct
+    values ``flat[offsets[i]:offsets[i + 1]]``: a merge of the two sorted runs per pair.
+
+    Example: sets {1, 2, 3} and {2, 3, 4} -> 0.5.
+    """
+    out = np.empty(len(left), dtype=np.float64)
+    if len(left):
+        _jaccard(flat, np.ascontiguousarray(offsets, np.int64), np.ascontiguousarray(left, np.int64),
+                 np.ascontiguousarray(right, np.int64), out)
+    return out
+
+
 def warm_up() -> None:
     """Load the compiled kernels (about 0.3 s of numba start-up even from the disk cache), so a caller
     can do it in a background thread while the first batch is read and segmented."""
     one = np.ones(1, np.uint32)
     min_signatures(one, np.zeros(1, np.int64), one, one)
     distinct_sorted(one, np.zeros(1, np.int64))
+    jaccard_pairs(one, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))

@@ -22,6 +22,7 @@ from rapidfuzz.distance import LCSseq
 
 from dedup.bands import BandStore
 from dedup.clusters import Similarity, honest_clusters
+from dedup.kernels import jaccard_pairs
 from dedup.lsh import candidate_pairs
 
 
@@ -101,16 +102,12 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
 
 
 def exact_jaccard(sets) -> Similarity:
-    """True Jaccard similarity of shingle sets; ``sets[i]`` holds the sorted distinct shingle hashes of
-    signature row i."""
+    """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.pipeline.Streams`) holds the
+    sorted distinct shingle hashes of each signature row: ``sets.view`` one after another, row i from
+    ``sets.offsets[i]``. Compared in a compiled merge (:func:`dedup.kernels.jaccard_pairs`)."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        out = np.empty(len(left))
-        for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
-            x, y = sets[a], sets[b]
-            common = len(np.intersect1d(x, y, assume_unique=True))
-            out[k] = common / (len(x) + len(y) - common)
-        return out
+        return jaccard_pairs(np.asarray(sets.view), sets.offsets, left, right)  # a plain view of the memmap
 
     return similarity
 
