@@ -113,7 +113,10 @@ def _config(**values) -> Config:
     if values.get("workers") is None:
         values.pop("workers")
     limit = values.pop("memory_limit")
-    values["memory_limit"] = None if limit is None else parse_size(limit)
+    try:
+        values["memory_limit"] = None if limit is None else parse_size(limit)
+    except ConfigError as problem:
+        raise ConfigError(f"--memory-limit: {problem}") from None
     return Config(**values)
 
 

@@ -56,7 +56,7 @@ def test_missing_path_exits_1_naming_it(cli, tmp_path):
 
 @pytest.mark.parametrize(("option", "value"), [("--threshold", "1.5"), ("--num-perm", "0"),
                                                ("--doc-threshold", "0"), ("--ngram", "0"),
-                                               ("--boilerplate-min-docs", "1")])
+                                               ("--boilerplate-min-docs", "1"), ("--memory-limit", "lots")])
 def test_bad_option_values_exit_1_naming_the_option(cli_inprocess, tmp_path, option, value):
     result = cli_inprocess("scan", SEED_FILE, option, value, "--report", "r.csv")
     _assert_clean_error(result, option)
