@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -32,14 +33,16 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
-def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndarray,
+                    threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (left < right, as positions in ``rows``) whose rows share a key in some band, without
-    repeats. ``band(b)`` gives band b's keys indexed by row; ``rows`` picks the rows to pair."""
+    repeats. ``band(b)`` gives band b's keys indexed by row; ``rows`` picks the rows to pair. Bands are
+    worked on by ``threads`` threads (numpy's sort runs without the GIL)."""
     n = len(rows)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    found = []
-    for b in range(bands):
+
+    def pairs_of(b: int) -> np.ndarray:
         keys = band(b)[rows]
         order = np.argsort(keys, kind="stable")  # positions ascending inside each bucket
         sorted_keys = keys[order]
@@ -49,9 +52,14 @@ def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndar
         first = order[np.flatnonzero(new_bucket)][np.cumsum(new_bucket) - 1]
         later = ~new_bucket
         right = order[later]
-        found.append(first[later].astype(np.int64) << 32 | right)
         prev = order[np.flatnonzero(later) - 1]
         chained = prev != first[later]
-        found.append(prev[chained].astype(np.int64) << 32 | right[chained])
+        return np.concatenate((first[later] << 32 | right, prev[chained] << 32 | right[chained]))
+
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            found = list(pool.map(pairs_of, range(bands)))
+    else:
+        found = [pairs_of(b) for b in range(bands)]
     pairs = np.unique(np.concatenate(found))
     return pairs >> 32, pairs & 0xFFFFFFFF

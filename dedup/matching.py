@@ -34,6 +34,7 @@ class NearSettings:
     bands: BandStore
     threshold: float
     verify: Similarity
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def match(hashes: np.ndarray, sig_rows: np.ndarray, chars: np.ndarray, keep: str
     if near is not None:
         signed = np.flatnonzero(sig_rows[first] >= 0)
         if len(signed) > 1:
-            left, right = candidate_pairs(near.bands.band, near.bands.bands, sig_rows[first][signed])
+            left, right = candidate_pairs(near.bands.band, near.bands.bands, sig_rows[first][signed], near.threads)
             left, right = signed[left], signed[right]
             ok = item_sim(left, right) >= near.threshold
             item_rep, sim_item = honest_clusters(len(first), left[ok], right[ok], item_rank, item_sim,

@@ -278,7 +278,7 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     near_docs = None
     if config.near:
         near_docs = NearSettings(prints.doc_bands, config.doc_threshold,
-                                 aligned_share(prints.doc_tokens, config.doc_threshold))
+                                 aligned_share(prints.doc_tokens, config.doc_threshold), config.workers)
     m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
     docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
     copies = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
@@ -290,7 +290,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     blocks = prints.blocks.join(staying, on="doc", how="inner", maintain_order="left").with_row_index("occurrence")
     near_blocks = None
     if config.near:
-        near_blocks = NearSettings(prints.block_bands, config.threshold, exact_jaccard(prints.block_shingles))
+        near_blocks = NearSettings(prints.block_bands, config.threshold, exact_jaccard(prints.block_shingles),
+                                   config.workers)
     m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
               near_blocks)
     min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)
