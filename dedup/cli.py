@@ -122,7 +122,7 @@ def _config(**values) -> Config:
 
 class _Bar:
     """The fingerprinting progress bar on stderr: documents, documents/s and, when the input's size is
-    known (plain files), the share of input read and the time left."""
+    known (text and JSON Lines files, compressed or not), the share of input read and the time left."""
 
     def __init__(self) -> None:
         self.bar = Progress(TextColumn("fingerprinting"), BarColumn(bar_width=None, pulse_style="cyan"),

@@ -68,7 +68,8 @@ class Source:
 @dataclass
 class Record:
     """One document. ``raw`` is what the writer needs to reproduce the record (line bytes, row, file bytes);
-    ``size`` the input bytes it took (0 where unknown: Parquet), for the progress bar's estimate."""
+    ``size`` the input bytes it took (compressed bytes read since the previous record for .gz/.zst; 0
+    for Parquet), for the progress bar's estimate."""
 
     doc_id: str
     text: str
@@ -120,12 +121,11 @@ def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = Non
 
 
 def input_bytes(sources: list[Source]) -> int | None:
-    """The bytes the readers will go through (what ``Record.size`` adds up to), or None when that is
-    not known in advance (compressed streams, Parquet)."""
+    """The bytes the readers will go through (what ``Record.size`` adds up to: compressed bytes for
+    .gz and .zst), or None when that is not known in advance (Parquet)."""
     total = 0
     for source in sources:
-        name = source.path.name.lower()
-        if source.kind == "parquet" or name.endswith((".gz", ".zst")):
+        if source.kind == "parquet":
             return None
         if source.kind == "txt-dir":
             total += sum(p.stat().st_size for p in source.path.rglob("*.txt") if p.is_file())
@@ -192,13 +192,15 @@ def _read_txt_file(source: Source, config: Config, counters: Counters) -> Iterat
         yield record
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """The decompressed stream, and the file it reads from (whose position tells how far along we are)."""
     name = path.name.lower()
+    raw = open(path, "rb")
     if name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
     if name.endswith(".zst"):
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
-    return open(path, "rb")
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)), raw
+    return raw, raw
 
 
 def _reject(message: str, config: Config, counters: Counters) -> None:
@@ -217,9 +219,13 @@ def _fields_of(obj: dict, number: int, config: Config) -> tuple[str, str | None]
 def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
     counters.files += 1
     number = 0
-    with _open_binary(source.path) as stream:
+    stream, raw = _open_binary(source.path)
+    compressed = stream is not raw
+    read_to = consumed = 0
+    with raw, stream:
         try:
             for lineno, line in enumerate(stream, start=1):
+                consumed += len(line)
                 if not line.strip():
                     continue
                 where = f"{source.path}:{lineno}"
@@ -240,7 +246,10 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
                     counters.empty_docs += 1
                 doc_id, site = _fields_of(obj, number, config)
                 number += 1
-                yield Record(doc_id, text, site, (line, obj), len(line))
+                size, consumed = consumed, 0  # this line and any skipped since the last record
+                if compressed:  # input bytes: how far the compressed file has been read
+                    size, read_to = raw.tell() - read_to, raw.tell()
+                yield Record(doc_id, text, site, (line, obj), size)
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
             raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
 

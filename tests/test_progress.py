@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import json
 
+import polars as pl
 from conftest import sentence, write_jsonl
 
 from dedup.config import Config
@@ -33,7 +35,7 @@ def test_jsonl_bytes_add_up_to_the_file_size_batch_by_batch(tmp_path):
     assert seen.total == src.stat().st_size == seen.bytes
 
 
-def test_txt_folder_bytes_add_up_and_compressed_input_has_no_total(tmp_path):
+def test_txt_folder_bytes_add_up(tmp_path):
     folder = tmp_path / "pages"
     (folder / "site").mkdir(parents=True)
     for i in range(3):
@@ -42,9 +44,19 @@ def test_txt_folder_bytes_add_up_and_compressed_input_has_no_total(tmp_path):
     run([str(folder)], Config(workers=1), report=None, progress=seen)
     assert seen.total == seen.bytes == sum(p.stat().st_size for p in (folder / "site").iterdir())
 
+
+def test_compressed_input_counts_compressed_bytes_and_parquet_has_no_total(tmp_path):
+    lines = "".join(json.dumps({"id": i, "text": sentence(30, i)}) + "\n" for i in range(2000))
     packed = tmp_path / "c.jsonl.gz"
     with gzip.open(packed, "wt") as f:
-        f.write('{"id": 1, "text": "one line of text"}\n')
+        f.write(lines)
     seen = Recorder()
-    run([str(packed)], Config(workers=1), report=None, progress=seen)
+    run([str(packed)], Config(workers=1, batch_docs=500), report=None, progress=seen)
+    assert seen.total == packed.stat().st_size and seen.docs == 2000 and seen.calls == 4
+    assert 0.5 * seen.total < seen.bytes <= seen.total  # read in chunks: the tail may not be counted
+
+    table = tmp_path / "c.parquet"
+    pl.DataFrame({"id": [1], "text": ["one line of text"]}).write_parquet(table)
+    seen = Recorder()
+    run([str(table)], Config(workers=1), report=None, progress=seen)
     assert seen.total is None and seen.docs == 1
