@@ -93,6 +93,12 @@ class Prints:
     doc_tokens: Streams
     block_shingles: Streams
 
+    def take_blocks(self) -> pl.DataFrame:
+        """The block table, leaving an empty one behind: the largest table, so :func:`decide` lets go
+        of it as soon as it has its own (filtered) copy."""
+        blocks, self.blocks = self.blocks, self.blocks.clear()
+        return blocks
+
 
 class Streams:
     """Append-only store of uint32 streams on disk; ``streams[i]`` is the i-th stream (a memmap slice)."""
@@ -289,10 +295,19 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     copies = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
     doc_rows = pl.concat([dropped_rows, copies])
 
-    dropped = doc_rows["doc"]
-    staying = prints.docs.filter(~pl.col("doc").is_in(dropped.implode())).select(
-        "doc", "site", site_pages=pl.len().over("site"))
-    blocks = prints.blocks.join(staying, on="doc", how="inner", maintain_order="left").with_row_index("occurrence")
+    # Blocks of the documents that stay, with their site as a number and the site's staying pages.
+    # Documents are numbered 0, 1, ... in the order of ``prints.docs``, so per-document values are
+    # gathered by number instead of joined (a join would copy every column once more).
+    stays = ~prints.docs["doc"].is_in(doc_rows["doc"].implode())
+    per_doc = prints.docs.select(site=pl.col("site").rank("dense"), stays=stays).with_columns(
+        site_pages=pl.col("stays").sum().over("site").cast(pl.Int64))
+    blocks = prints.take_blocks()
+    doc_index = blocks["doc"]
+    if not stays.all():
+        blocks = blocks.filter(stays.gather(doc_index))
+        doc_index = blocks["doc"]
+    blocks = blocks.with_columns(site=per_doc["site"].gather(doc_index),
+                                 site_pages=per_doc["site_pages"].gather(doc_index)).with_row_index("occurrence")
     near_blocks = None
     if config.near:
         near_blocks = NearSettings(prints.block_bands, config.threshold, exact_jaccard(prints.block_shingles),
@@ -301,7 +316,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
               near_blocks)
     min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)
     blocks = join_by_frame(blocks.with_columns(
-        item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim)), min_docs)
+        item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim)), min_docs
+    ).drop("sig", "frame")
     block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars, min_docs,
                                 config.drop_duplicate_blocks, config.keep, config.prose_words)
     block_rows = block_rows.with_columns(pl.col("cluster") + _next_cluster(doc_rows))
@@ -458,7 +474,7 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         prints = fingerprint_corpus(sources, config, stats, workdir, progress)
         stats.seconds["fingerprint"] = time.perf_counter() - clock
         stats.documents = len(prints.docs)
-        stats.blocks = len(prints.blocks)
+        stats.blocks = len(prints.blocks)  # before decide() takes the block table
 
         clock = time.perf_counter()
         findings = decide(prints, config)
