@@ -102,13 +102,22 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
     return similarity
 
 
+# Pairs verified between two releases of the spilled streams' pages (see ``Streams.release``).
+VERIFY_CHUNK = 100_000
+
+
 def exact_jaccard(sets) -> Similarity:
     """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.pipeline.Streams`) holds the
     sorted distinct shingle hashes of each signature row: ``sets.view`` one after another, row i from
     ``sets.offsets[i]``. Compared in a compiled merge (:func:`dedup.kernels.jaccard_pairs`)."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return jaccard_pairs(np.asarray(sets.view), sets.offsets, left, right)  # a plain view of the memmap
+        out = np.empty(len(left))
+        for lo in range(0, len(left), VERIFY_CHUNK):
+            hi = lo + VERIFY_CHUNK
+            out[lo:hi] = jaccard_pairs(sets.view, sets.offsets, left[lo:hi], right[lo:hi])
+            sets.release()
+        return out
 
     return similarity
 
@@ -122,7 +131,7 @@ def aligned_share(tokens, floor: float) -> Similarity:
     ``MIN_ALIGNED_RUN`` tokens, over the longer length. A token aligned alone amid differing text is a
     coincidence (a shared "the"), not copied text.
 
-    ``tokens[i]`` is the token-hash stream of signature row i. A pair differing in at most 10% of the
+    ``tokens[i]`` is the token-hash stream of signature row i (a :class:`dedup.pipeline.Streams`). A pair differing in at most 10% of the
     longer text scores at least 0.9, however many places the differences are spread over. Pairs whose
     whole LCS cannot reach ``floor`` score 0 without the runs being worked out.
     """
@@ -130,6 +139,8 @@ def aligned_share(tokens, floor: float) -> Similarity:
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         out = np.zeros(len(left))
         for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
+            if k % VERIFY_CHUNK == VERIFY_CHUNK - 1:
+                tokens.release()
             x, y = tokens[a].tolist(), tokens[b].tolist()  # rapidfuzz reads lists faster than arrays
             longer = max(len(x), len(y))
             if not longer:
@@ -137,6 +148,7 @@ def aligned_share(tokens, floor: float) -> Similarity:
             elif LCSseq.similarity(x, y) >= floor * longer:
                 runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
                 out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer
+        tokens.release()
         return out
 
     return similarity

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import mmap
 import multiprocessing
 import os
 import tempfile
@@ -101,7 +102,9 @@ class Prints:
 
 
 class Streams:
-    """Append-only store of uint32 streams on disk; ``streams[i]`` is the i-th stream (a memmap slice)."""
+    """Append-only store of uint32 streams on disk; ``streams[i]`` is the i-th stream (a slice of a
+    read-only memory map of the file). ``release()`` gives the pages read so far back to the OS
+    cache, so verifying millions of pairs does not leave the whole file resident in this process."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -109,6 +112,7 @@ class Streams:
         self.lengths: list[np.ndarray] = []  # one array per batch, never a Python int per stream
         self.offsets = np.zeros(1, dtype=np.int64)
         self.view: np.ndarray | None = None
+        self.map: mmap.mmap | None = None
 
     def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
         flat.astype(np.uint32).tofile(self.file)
@@ -119,8 +123,17 @@ class Streams:
         if self.lengths:
             self.offsets = np.concatenate(([0], np.cumsum(np.concatenate(self.lengths))))
         self.lengths = []
-        size = int(self.offsets[-1])
-        self.view = np.memmap(self.path, dtype=np.uint32, mode="r") if size else np.empty(0, np.uint32)
+        if int(self.offsets[-1]):
+            with open(self.path, "rb") as f:
+                self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self.view = np.frombuffer(self.map, dtype=np.uint32)
+        else:
+            self.view = np.empty(0, np.uint32)
+
+    def release(self) -> None:
+        """Drop this process's resident pages of the file (they stay in the OS cache)."""
+        if self.map is not None:
+            self.map.madvise(mmap.MADV_DONTNEED)
 
     def __getitem__(self, i: int) -> np.ndarray:
         return self.view[self.offsets[i] : self.offsets[i + 1]]
