@@ -382,11 +382,17 @@ def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
 
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, stats: RunStats,
                 out: Path | None, stdout: bool, workdir: Path) -> pl.DataFrame:
-    """Stream the input again: give each finding its text and, when asked, write the cleaned corpus."""
-    by_doc: dict[int, list[tuple]] = {}
-    for row in findings.select("doc", "block", "start", "end", "kind", "action").iter_rows():
-        by_doc.setdefault(row[0], []).append(row)
-    texts: dict[tuple[int, int | None], str] = {}
+    """Stream the input again: give each finding its text and, when asked, write the cleaned corpus.
+
+    ``findings`` are sorted by document (as :func:`decide` returns them), so they are walked in step
+    with the records, with no Python object per finding but its text."""
+    doc = findings["doc"].to_numpy()
+    starts, ends = findings["start"].to_numpy(), findings["end"].to_numpy()
+    whole = findings["kind"].is_in(DOCUMENT_KINDS).to_numpy()
+    removes = (findings["action"] == "remove").to_numpy()
+    # rows[d]:rows[d + 1] are the findings of document d
+    rows = np.searchsorted(doc, np.arange(int(doc.max()) + 2)) if len(doc) else np.zeros(1, np.int64)
+    texts = [""] * len(findings)
     writing = out is not None or stdout
     staged = workdir / "out" if (out is not None and len(sources) > 1) else None
     if staged is not None:
@@ -404,13 +410,14 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
                 target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
             writer = writer_for(source, target, config)
         for record in iter_records(source, config, counters):
-            rows = by_doc.get(number, ())
             text: str | None = record.text
             spans = []
-            for _, block, start, end, kind, action in rows:
-                texts[(number, block)] = record.text[start:end][:200] if kind in DOCUMENT_KINDS else record.text[start:end]
-                if action == "remove":
-                    if kind in DOCUMENT_KINDS:
+            lo, hi = (int(rows[number]), int(rows[number + 1])) if number + 1 < len(rows) else (0, 0)
+            for k, start, end, is_whole, remove in zip(range(lo, hi), starts[lo:hi].tolist(), ends[lo:hi].tolist(),
+                                                       whole[lo:hi].tolist(), removes[lo:hi].tolist()):
+                texts[k] = record.text[start:end][:200] if is_whole else record.text[start:end]
+                if remove:
+                    if is_whole:
                         text = None
                     else:
                         spans.append((start, end))
@@ -429,9 +436,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
                 publish(target, out)
     if staged is not None:
         publish(staged, out)
-    keys = findings.select("doc", "block")
-    text_col = [texts.get((d, b), "") for d, b in keys.iter_rows()]
-    return findings.with_columns(text=pl.Series(text_col, dtype=pl.String))
+    return findings.with_columns(text=pl.Series(texts, dtype=pl.String))
 
 
 def _report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
