@@ -102,9 +102,10 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
     return similarity
 
 
-# Pairs verified between two releases of the spilled streams' pages (see ``Streams.release``): each
-# pair can touch two 4 KiB pages per stream, so 10,000 pairs keep at most about 80 MiB resident.
-VERIFY_CHUNK = 10_000
+# Pairs verified between two releases of the spilled streams' pages (see ``Streams.release``). A read
+# maps not one 4 KiB page but up to 64 KiB around it (the kernel's fault-around), so 1,000 pairs can
+# leave up to about 128 MiB resident.
+VERIFY_CHUNK = 1_000
 
 
 def exact_jaccard(sets) -> Similarity:
