@@ -131,8 +131,9 @@ class Streams:
             self.view = np.empty(0, np.uint32)
 
     def release(self) -> None:
-        """Drop this process's resident pages of the file (they stay in the OS cache)."""
-        if self.map is not None:
+        """Drop this process's resident pages of the file (they stay in the OS cache); a no-op where
+        the platform has no ``madvise`` (Windows)."""
+        if self.map is not None and hasattr(mmap, "MADV_DONTNEED"):
             self.map.madvise(mmap.MADV_DONTNEED)
 
     def __getitem__(self, i: int) -> np.ndarray:
