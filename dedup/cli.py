@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, final
 
 import polars as pl
 import typer
@@ -120,6 +121,7 @@ def _config(**values) -> Config:
     return Config(**values)
 
 
+@final
 class _Bar:
     """The fingerprinting progress bar on stderr: documents, documents/s and, when the input's size is
     known (text and JSON Lines files, compressed or not), the share of input read and the time left."""
@@ -130,6 +132,13 @@ class _Bar:
                             TimeElapsedColumn(), TextColumn("{task.fields[left]}"), console=err, transient=True)
         self.task = self.bar.add_task("input", total=None, docs=0, rate="", left="")
         self.docs = 0
+
+    def __enter__(self) -> _Bar:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
 
     def start(self, total_bytes: int | None) -> None:
         self.bar.update(self.task, total=total_bytes or None)
@@ -190,14 +199,9 @@ def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, do
     try:
         config = _config(**options)
         bar = _progress(quiet)
-        if bar:
-            bar.bar.start()
-        try:
+        with bar or nullcontext():
             frame, stats = run(inputs, config, report=report, out=None if out in (None, "-") else Path(out),
                                stdout=out == "-", force=force, progress=bar, doc_stats=doc_stats)
-        finally:
-            if bar:
-                bar.bar.stop()
     except (InputError, ConfigError) as problem:
         err.print(f"dedup: error: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

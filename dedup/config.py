@@ -112,9 +112,9 @@ def parse_size(text: str) -> int:
     Example: ``parse_size("4G")`` -> 4294967296.
     """
     value = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = value[-1:] if value[-1:] in _UNITS and value[-1:] else ""
+    unit = value[-1] if value and value[-1] in "KMGT" else ""
     try:
-        number = float(value[: len(value) - len(unit)])
+        number = float(value.removesuffix(unit) if unit else value)
     except ValueError:
         raise ConfigError(f"not a size: {text!r} (try 4G, 512M or a number of bytes)") from None
     if number < 0:

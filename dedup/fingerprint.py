@@ -166,14 +166,15 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         shingle_sets, set_sizes = distinct_sorted(shingles, starts)
 
     u = blocks["u"].to_numpy().astype(np.int64)
+    ntok = pl.Series("ntok", lengths[u], dtype=pl.Int32)
     block_table = blocks.select(
         "doc", "block", "start", "end",
         chars=(pl.col("end") - pl.col("start")).cast(pl.Int32),
         hash=pl.Series(block_hash[u], dtype=pl.UInt64),
-        ntok=pl.Series(lengths[u], dtype=pl.Int32),
+        ntok=ntok,
         sig=pl.Series(sig_row[u], dtype=pl.Int64),
         rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
-        frame=frame_hashes(blocks.select("raw", ntok=pl.Series(lengths[u], dtype=pl.Int32))),
+        frame=frame_hashes(blocks.select("raw", ntok)),
     )
     # Documents are compared without their own exact repeats, as clean would leave them.
     own = blocks.select(pl.col("u").is_first_distinct().over("doc")).to_series().to_numpy()

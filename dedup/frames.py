@@ -11,8 +11,8 @@ CDS" would be ``0 on 0``) have no frame.
 
 Example:
     >>> import polars as pl
-    >>> lines = ["Ann Lee wrote :", "DINO wrote :", "Barroso Backs Ban on Naked CDS"]
-    >>> pl.select(frame_text(pl.Series(lines))).to_series().to_list()
+    >>> lines = pl.DataFrame({"raw": ["Ann Lee wrote :", "DINO wrote :", "Barroso Backs Ban on Naked CDS"]})
+    >>> lines.select(frame_text(pl.col("raw"))).to_series().to_list()
     ['0 wrote', '0 wrote', None]
 """
 
@@ -28,10 +28,9 @@ _DATE_WORDS = (
 )
 
 
-def frame_text(raw: pl.Expr | pl.Series) -> pl.Expr:
+def frame_text(raw: pl.Expr) -> pl.Expr:
     """The frame of each line: names, dates and numbers as ``0``, punctuation dropped, lower case; null
     when the line has no frame (too long, nothing masked, or more masked runs than plain words)."""
-    raw = pl.lit(raw) if isinstance(raw, pl.Series) else raw
     masked = (
         raw.str.replace_all(_DATE_WORDS, " 0 ")
         .str.replace_all(r"\b\p{Lu}[\p{L}\p{M}\p{N}'’.-]*", " 0 ")

@@ -129,4 +129,6 @@ def warm_up() -> None:
     one = np.ones(1, np.uint32)
     min_signatures(one, np.zeros(1, np.int64), one, one)
     distinct_sorted(one, np.zeros(1, np.int64))
-    jaccard_pairs(one, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))
+    mapped = one.copy()
+    mapped.setflags(write=False)  # as the memory-mapped shingle sets it will be given
+    jaccard_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))

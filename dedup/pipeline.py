@@ -186,8 +186,9 @@ class _Keyed:
 def _fingerprint_batch(args: tuple[pl.DataFrame, Config]) -> _Keyed:
     docs, config = args
     prints = fingerprint(docs, config)
-    block_keys = band_keys(prints.block_sigs, *config.bands_rows())
-    doc_keys = band_keys(prints.doc_sigs, *config.bands_rows(DOC_CANDIDATE_JACCARD))
+    block_shape, doc_shape = _band_shapes(config)
+    block_keys = band_keys(prints.block_sigs, *block_shape)
+    doc_keys = band_keys(prints.doc_sigs, *doc_shape)
     no_sigs = np.empty((0, config.num_perm), np.uint32)
     return _Keyed(replace(prints, block_sigs=no_sigs, doc_sigs=no_sigs), block_keys, doc_keys)
 
@@ -280,15 +281,20 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     )
 
 
+def _band_shapes(config: Config) -> tuple[tuple[int, int], tuple[int, int]]:
+    """LSH (bands, rows) of blocks (at ``--threshold``) and of documents (at DOC_CANDIDATE_JACCARD)."""
+    return config.bands_rows(), config.bands_rows(DOC_CANDIDATE_JACCARD)
+
+
 def _band_stores(config: Config, spill: Path) -> tuple[BandStore, BandStore]:
     """Band keys of blocks and of documents. With ``--memory-limit``, each may hold an eighth of it in
     memory before it spills to one file per band."""
     budget = None if config.memory_limit is None else config.memory_limit // 8
     stores = []
-    for name, threshold in (("block-bands", config.threshold), ("doc-bands", DOC_CANDIDATE_JACCARD)):
+    for name, (bands, _) in zip(("block-bands", "doc-bands"), _band_shapes(config)):
         folder = spill / name
         folder.mkdir()
-        stores.append(BandStore(config.bands_rows(threshold)[0], budget, folder))
+        stores.append(BandStore(bands, budget, folder))
     return stores[0], stores[1]
 
 
