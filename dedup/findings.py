@@ -122,8 +122,8 @@ HEADLINE_WORDS = 4
 
 def own_headline(clusters: pl.DataFrame) -> pl.Series:
     """Whether an occurrence of a recurring block is its page's own headline rather than a copy in a
-    template (``clusters`` has cluster, doc, site, ntok, and before/after: the items of the blocks either
-    side of it in its document).
+    template (``clusters`` has cluster, doc, site, ntok, in_prose (:func:`in_running_prose`), and
+    before/after: the items of the blocks either side of it in its document).
 
     A link list ("Recent posts", "Most read") repeats the titles of a site's stories on many pages,
     always among the same neighbours; on the story's own page the title stands among that page's own
@@ -132,9 +132,10 @@ def own_headline(clusters: pl.DataFrame) -> pl.Series:
     occurrence (a story has one page) and at least two share a neighbour (a template exists). Shorter
     lines ("Search", "« Previous") are navigation, whatever stands next to them.
     """
+    copy = ~pl.col("in_prose")  # a copy in running prose is that page's text, not a template copy
     in_template = clusters.select(
-        (pl.col("doc").n_unique().over("cluster", "before") >= 2)
-        | (pl.col("doc").n_unique().over("cluster", "after") >= 2)
+        copy & ((pl.col("doc").filter(copy).n_unique().over("cluster", "before") >= 2)
+                | (pl.col("doc").filter(copy).n_unique().over("cluster", "after") >= 2))
     ).to_series()
     # Computed in steps: a window inside another window's expression is evaluated once per group.
     steps = clusters.select("cluster", "site", "doc", inside=in_template,
