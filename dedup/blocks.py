@@ -51,6 +51,11 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
     )
 
 
+# A run of punctuation, symbols and white space, except a lone space (which already reads as one
+# space): every word gap would otherwise be a match to replace, three times slower on news text.
+_SEPARATOR_RUN = r"[\p{P}\p{S}\s]*[\p{P}\p{S}[^\S ]][\p{P}\p{S}\s]*|\s\s+"
+
+
 def normalised(raw: pl.Expr) -> pl.Expr:
     """The text a block is compared by: NFKC, lower case, digits to 0, punctuation and symbols to
     spaces, white space collapsed. A block that normalises to nothing (``* * *``) keeps its stripped
@@ -58,12 +63,12 @@ def normalised(raw: pl.Expr) -> pl.Expr:
 
     Example: ``"Posted Jan 17, 2019 — by AP"`` -> ``"posted jan 00 0000 by ap"``.
     """
-    ascii_only = ~raw.str.contains(r"[^\x00-\x7f]")
+    ascii_only = raw.str.len_bytes() == raw.str.len_chars()
     return (
         pl.when(ascii_only).then(raw).otherwise(raw.str.normalize("NFKC"))  # NFKC leaves ASCII as it is
         .str.to_lowercase()
         .str.replace_all(r"\d", "0")
-        .str.replace_all(r"[\p{P}\p{S}\s]+", " ")
+        .str.replace_all(_SEPARATOR_RUN, " ")
         .str.strip_chars()
         .replace("", None)  # written once: a when/then on it would compute it twice
         .fill_null(raw.str.strip_chars())

@@ -46,16 +46,15 @@ def frame_text(raw: pl.Expr) -> pl.Expr:
     return pl.when(ok).then(masked)
 
 
-def frame_hashes(blocks: pl.DataFrame) -> pl.Series:
-    """A 64-bit key of each block's :func:`frame_text` (null without a frame), for grouping within one
-    run. ``blocks`` has raw and ntok (normalised words). Masked runs collapse, so a frame of
-    ``FRAME_MAX_TOKENS`` can come from up to twice as many words; longer blocks are not looked at."""
-    short = blocks.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
-    lines = blocks.filter(short).select("raw")
-    distinct = lines.unique(maintain_order=True).with_columns(f=frame_text(pl.col("raw")))
-    distinct = distinct.select("raw", key=pl.when(pl.col("f").is_not_null()).then(pl.col("f").hash(seed=0)))
-    keys = lines.join(distinct, on="raw", how="left", maintain_order="left")["key"]  # hash(null) is not null
-    return pl.Series("frame", [None] * len(blocks), dtype=pl.UInt64).scatter(short.arg_true(), keys)
+def frame_hashes(lines: pl.DataFrame) -> pl.Series:
+    """A 64-bit key of each line's :func:`frame_text` (null without a frame), for grouping within one
+    run. ``lines`` has raw and ntok (normalised words), best one row per distinct raw text. Masked runs
+    collapse, so a frame of ``FRAME_MAX_TOKENS`` can come from up to twice as many words; longer lines
+    are not looked at."""
+    short = lines.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
+    framed = lines.filter(short).select(f=frame_text(pl.col("raw")))
+    keys = framed.select(pl.when(pl.col("f").is_not_null()).then(pl.col("f").hash(seed=0))).to_series()
+    return pl.Series("frame", [None] * len(lines), dtype=pl.UInt64).scatter(short.arg_true(), keys)
 
 
 def join_by_frame(blocks: pl.DataFrame, min_docs: pl.Expr) -> pl.DataFrame:

@@ -127,3 +127,15 @@ def test_normalisation_folds_case_digits_punctuation_and_space(raw, expected):
 def test_block_of_only_punctuation_keeps_its_stripped_text():
     assert _norm("  * * *  ") == "* * *"
     assert _norm("* * *") != _norm("- - -")
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TEXTS, min_size=1, max_size=5))
+def test_separator_runs_become_one_space_like_the_plain_pattern(texts):
+    """The separator pattern skips lone spaces only for speed: the result is what replacing every
+    run of punctuation, symbols and white space gives."""
+    from dedup.blocks import _SEPARATOR_RUN
+
+    column = pl.Series("t", texts)
+    plain = column.str.replace_all(r"[\p{P}\p{S}\s]+", " ")
+    assert column.str.replace_all(_SEPARATOR_RUN, " ").to_list() == plain.to_list()
