@@ -123,6 +123,54 @@ def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _pairs(keys, out):
+    n = keys.shape[0]
+    bits = 1
+    while (1 << bits) < 2 * n:
+        bits += 1
+    mask = (1 << bits) - 1
+    slot_key = np.empty(1 << bits, np.uint64)
+    slot_first = np.full(1 << bits, -1, np.int64)
+    slot_last = np.empty(1 << bits, np.int64)
+    found = 0
+    for i in range(n):
+        key = keys[i]
+        slot = np.int64(key >> np.uint64(64 - bits))  # band keys are well mixed: the top bits will do
+        while True:
+            first = slot_first[slot]
+            if first < 0:
+                slot_first[slot] = i
+                slot_key[slot] = key
+                slot_last[slot] = i
+                break
+            if slot_key[slot] == key:
+                out[found] = (first << 32) | i
+                found += 1
+                last = slot_last[slot]
+                if last != first:
+                    out[found] = (last << 32) | i
+                    found += 1
+                slot_last[slot] = i
+                break
+            slot = (slot + 1) & mask
+    return found
+
+
+def bucket_pairs(keys: np.ndarray) -> np.ndarray:
+    """Pairs of positions with equal keys, each as ``left << 32 | right`` (left < right): every member
+    of a bucket paired with the bucket's first member and with the member before it, so a bucket of
+    k gives at most 2(k - 1) pairs. One pass over an open-addressing table: no sort.
+
+    Example: keys 7, 9, 7, 7 -> pairs (0, 2), (0, 3) and (2, 3).
+        >>> [(int(p) >> 32, int(p) & 0xFFFFFFFF) for p in bucket_pairs(np.array([7, 9, 7, 7], np.uint64))]
+        [(0, 2), (0, 3), (2, 3)]
+    """
+    out = np.empty(2 * len(keys), dtype=np.int64)
+    found = _pairs(np.ascontiguousarray(keys, np.uint64), out) if len(keys) else 0
+    return out[:found]
+
+
 def warm_up() -> None:
     """Load the compiled kernels (about 0.3 s of numba start-up even from the disk cache), so a caller
     can do it in a background thread while the first batch is read and segmented."""
@@ -132,3 +180,4 @@ def warm_up() -> None:
     mapped = one.copy()
     mapped.setflags(write=False)  # as the memory-mapped shingle sets it will be given
     jaccard_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))
+    bucket_pairs(np.zeros(2, np.uint64))

@@ -1,9 +1,9 @@
 """Locality-sensitive hashing: band keys of MinHash signatures and the candidate pairs they give.
 
-Candidates come one band at a time (so only one band's keys are in memory), from a sort of that
-band's keys, not from a Python dict. Inside a bucket each member is paired with the bucket's first
-member and with the member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of
-k(k - 1)/2.
+Candidates come one band at a time (so only one band's keys are in memory), from a hash table of
+that band's keys built in compiled code (:func:`dedup.kernels.bucket_pairs`), not from a sort or a
+Python dict. Inside a bucket each member is paired with the bucket's first member and with the
+member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of k(k - 1)/2.
 
 Example:
     >>> import numpy as np
@@ -19,6 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from dedup.kernels import bucket_pairs
 
 _U64 = np.uint64
 _ROW_MULTIPLIERS = np.array([(0xC2B2AE3D27D4EB4F * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF for k in range(1024)], dtype=_U64)
@@ -37,24 +39,13 @@ def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndar
                     threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (left < right, as positions in ``rows``) whose rows share a key in some band, without
     repeats. ``band(b)`` gives band b's keys indexed by row; ``rows`` picks the rows to pair. Bands are
-    worked on by ``threads`` threads (numpy's sort runs without the GIL)."""
+    worked on by ``threads`` threads (the kernel runs without the GIL)."""
     n = len(rows)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
 
     def pairs_of(b: int) -> np.ndarray:
-        keys = band(b)[rows]
-        order = np.argsort(keys, kind="stable")  # positions ascending inside each bucket
-        sorted_keys = keys[order]
-        new_bucket = np.empty(n, dtype=bool)
-        new_bucket[0] = True
-        new_bucket[1:] = sorted_keys[1:] != sorted_keys[:-1]
-        first = order[np.flatnonzero(new_bucket)][np.cumsum(new_bucket) - 1]
-        later = ~new_bucket
-        right = order[later]
-        prev = order[np.flatnonzero(later) - 1]
-        chained = prev != first[later]
-        return np.concatenate((first[later] << 32 | right, prev[chained] << 32 | right[chained]))
+        return bucket_pairs(band(b)[rows])
 
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
