@@ -127,12 +127,12 @@ def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right
 def _pairs(keys, out):
     n = keys.shape[0]
     bits = 1
-    while (1 << bits) < 2 * n:
+    while (1 << bits) * 2 < 3 * n:  # at most two thirds full: 16 bytes a slot, 24-48 an item
         bits += 1
     mask = (1 << bits) - 1
     slot_key = np.empty(1 << bits, np.uint64)
-    slot_first = np.full(1 << bits, -1, np.int64)
-    slot_last = np.empty(1 << bits, np.int64)
+    slot_first = np.full(1 << bits, -1, np.int32)
+    slot_last = np.empty(1 << bits, np.int32)
     found = 0
     for i in range(n):
         key = keys[i]
@@ -145,11 +145,11 @@ def _pairs(keys, out):
                 slot_last[slot] = i
                 break
             if slot_key[slot] == key:
-                out[found] = (first << 32) | i
+                out[found] = (np.int64(first) << 32) | i
                 found += 1
                 last = slot_last[slot]
                 if last != first:
-                    out[found] = (last << 32) | i
+                    out[found] = (np.int64(last) << 32) | i
                     found += 1
                 slot_last[slot] = i
                 break
