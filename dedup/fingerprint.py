@@ -25,7 +25,7 @@ from dedup.blocks import normalised, segment
 from dedup.config import Config
 from dedup.docstats import repetition_stats
 from dedup.frames import frame_hashes
-from dedup.kernels import distinct_sorted, min_signatures
+from dedup.kernels import min_signatures
 from dedup.rules import NONE
 
 _U64 = np.uint64
@@ -131,7 +131,7 @@ class BatchPrints:
     """Pass-1 numbers of one batch: no text. ``blocks.sig``/``docs.sig`` index rows of the sig arrays (-1: none).
 
     ``doc_tokens`` holds the token-hash streams (32 bits) of the signed documents, one after another;
-    ``block_shingles`` the sorted distinct shingle hashes of each signed block, ``block_shingle_counts`` long.
+    ``block_shingles`` the shingle hashes of each signed block in text order, ``block_shingle_counts`` long.
     """
 
     blocks: pl.DataFrame
@@ -167,7 +167,7 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
         shingles = ngram_hashes(th, n)[positions]
         block_sigs = signatures(shingles, starts, perms)
         sig_row[has] = np.arange(len(has))
-        shingle_sets, set_sizes = distinct_sorted(shingles, starts)
+        shingle_sets, set_sizes = shingles, np.diff(starts, append=len(shingles))
 
     frames = frame_hashes(distinct.select("raw", ntok=pl.Series(lengths)))
     block_table = blocks.select(

@@ -11,9 +11,7 @@ Example:
     >>> out = min_signatures(np.array([7, 9, 4], np.uint32), np.array([0, 2]), a, b)
     >>> out.shape, out.dtype.name
     ((2, 2), 'uint32')
-    >>> distinct_sorted(np.array([5, 3, 5, 2], np.uint32), np.array([0, 3]))
-    (array([3, 5, 2], dtype=uint32), array([2, 1]))
-    >>> jaccard_pairs(np.array([1, 2, 3, 2, 3, 4], np.uint32), np.array([0, 3, 6]), np.array([0]), np.array([1]))
+    >>> jaccard_pairs(np.array([3, 1, 2, 4, 2, 3, 2], np.uint32), np.array([0, 3, 7]), np.array([0]), np.array([1]))
     array([0.5])
 """
 
@@ -63,56 +61,45 @@ def min_signatures(shingles: np.ndarray, starts: np.ndarray, a: np.ndarray, b: n
     return out
 
 
-@numba.njit(cache=True, nogil=True)
-def _distinct(values, starts, out, counts):
-    groups = starts.shape[0]
-    total = values.shape[0]
-    written = 0
-    for g in range(groups):
-        end = starts[g + 1] if g + 1 < groups else total
-        part = np.sort(values[starts[g]:end])
-        n = 0
-        for i in range(part.shape[0]):
-            if i == 0 or part[i] != part[i - 1]:
-                out[written + n] = part[i]
-                n += 1
-        counts[g] = n
-        written += n
-    return written
-
-
-def distinct_sorted(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted distinct values of each group, one group after another, and how many each has."""
-    out = np.empty(len(values), dtype=values.dtype)
-    counts = np.zeros(len(starts), dtype=np.int64)
-    written = _distinct(np.ascontiguousarray(values), np.ascontiguousarray(starts, np.int64), out, counts) \
-        if len(starts) else 0
-    return out[:written].copy(), counts
+@numba.njit(cache=True, nogil=True, inline="always")
+def _next_distinct(values, i, end):
+    """The index after the run of values equal to ``values[i]`` (``values`` sorted)."""
+    x = values[i]
+    i += 1
+    while i < end and values[i] == x:
+        i += 1
+    return i
 
 
 @numba.njit(cache=True, nogil=True)
 def _jaccard(flat, offsets, left, right, out):
     for k in range(left.shape[0]):
-        a0, a1 = offsets[left[k]], offsets[left[k] + 1]
-        b0, b1 = offsets[right[k]], offsets[right[k] + 1]
-        i, j, common = a0, b0, 0
-        while i < a1 and j < b1:
-            x, y = flat[i], flat[j]
-            if x == y:
+        a = np.sort(flat[offsets[left[k]]:offsets[left[k] + 1]])
+        b = np.sort(flat[offsets[right[k]]:offsets[right[k] + 1]])
+        i, j, common, union = 0, 0, 0, 0
+        while i < a.shape[0] and j < b.shape[0]:
+            union += 1
+            if a[i] == b[j]:
                 common += 1
-                i += 1
-                j += 1
-            elif x < y:
-                i += 1
+                i = _next_distinct(a, i, a.shape[0])
+                j = _next_distinct(b, j, b.shape[0])
+            elif a[i] < b[j]:
+                i = _next_distinct(a, i, a.shape[0])
             else:
-                j += 1
-        union = (a1 - a0) + (b1 - b0) - common
+                j = _next_distinct(b, j, b.shape[0])
+        while i < a.shape[0]:
+            union += 1
+            i = _next_distinct(a, i, a.shape[0])
+        while j < b.shape[0]:
+            union += 1
+            j = _next_distinct(b, j, b.shape[0])
         out[k] = common / union if union else 1.0
 
 
 def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Jaccard similarity of set ``left[k]`` and set ``right[k]``, where set i is the sorted distinct
-    values ``flat[offsets[i]:offsets[i + 1]]``: a merge of the two sorted runs per pair.
+    """Jaccard similarity of set ``left[k]`` and set ``right[k]``, where set i holds the values
+    ``flat[offsets[i]:offsets[i + 1]]`` in any order, repeats allowed. Both are sorted when a pair is
+    compared, then merged: sets are only ever sorted for the few items that become candidates.
 
     Example: sets {1, 2, 3} and {2, 3, 4} -> 0.5.
     """
@@ -176,7 +163,6 @@ def warm_up() -> None:
     can do it in a background thread while the first batch is read and segmented."""
     one = np.ones(1, np.uint32)
     min_signatures(one, np.zeros(1, np.int64), one, one)
-    distinct_sorted(one, np.zeros(1, np.int64))
     mapped = one.copy()
     mapped.setflags(write=False)  # as the memory-mapped shingle sets it will be given
     jaccard_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))

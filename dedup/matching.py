@@ -110,8 +110,8 @@ VERIFY_CHUNK = 1_000
 
 def exact_jaccard(sets) -> Similarity:
     """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.pipeline.Streams`) holds the
-    sorted distinct shingle hashes of each signature row: ``sets.view`` one after another, row i from
-    ``sets.offsets[i]``. Compared in a compiled merge (:func:`dedup.kernels.jaccard_pairs`)."""
+    shingle hashes of each signature row: ``sets.view`` one after another, row i from
+    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.kernels.jaccard_pairs`)."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         out = np.empty(len(left))
