@@ -52,8 +52,8 @@ def frame_hashes(lines: pl.DataFrame) -> pl.Series:
     collapse, so a frame of ``FRAME_MAX_TOKENS`` can come from up to twice as many words; longer lines
     are not looked at."""
     short = lines.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
-    framed = lines.filter(short).select(f=frame_text(pl.col("raw")))
-    keys = framed.select(pl.when(pl.col("f").is_not_null()).then(pl.col("f").hash(seed=0))).to_series()
+    frame = frame_text(pl.col("raw"))  # lazy: the masked text it uses three times is computed once
+    keys = lines.lazy().filter(short).select(pl.when(frame.is_not_null()).then(frame.hash(seed=0))).collect().to_series()
     return pl.Series("frame", [None] * len(lines), dtype=pl.UInt64).scatter(short.arg_true(), keys)
 
 
