@@ -1,15 +1,17 @@
 """Fingerprints of blocks and documents: exact hashes of the normalised text and MinHash signatures.
 
-Tokens (words, or characters with ``shingle="char"``) are hashed with xxh3_64 inside polars; n-gram shingle hashes are then combined arithmetically in numpy, and
-MinHash applies datasketch 2.0's ``affine32`` permutations to them in a compiled kernel
-(:mod:`dedup.kernels`). A signature made here therefore equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash)`` fed with the same shingles.
+Tokens (words, or characters with ``shingle="char"``) are hashed with xxh3_64 inside polars; compiled
+kernels (:mod:`dedup.kernels`) then combine them into n-gram shingle hashes and exact hashes, and
+apply datasketch 2.0's ``affine32`` permutations. A signature made here therefore equals
+``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash)`` fed with the same shingles.
 
 Example:
     >>> import numpy as np
     >>> p = Permutations(num_perm=4, seed=1)
-    >>> sh = np.array([shingle_hash(["a", "b"]), shingle_hash(["b", "c"])], dtype=np.uint32)
-    >>> signatures(sh, np.array([0]), p).shape
-    (1, 4)
+    >>> th = token_hashes(pl.Series(["a", "b", "c"]))
+    >>> _, sigs, shingles = block_prints(th, np.array([3]), 2, p.a, p.b)
+    >>> shingles.tolist() == [shingle_hash(["a", "b"]), shingle_hash(["b", "c"])], sigs.shape
+    (True, (1, 4))
 """
 
 from __future__ import annotations
@@ -25,14 +27,10 @@ from dedup.blocks import normalised, segment
 from dedup.config import Config
 from dedup.docstats import repetition_stats
 from dedup.frames import frame_hashes
-from dedup.kernels import min_signatures
+from dedup.kernels import POSITION, block_prints, document_prints
 from dedup.rules import NONE
 
 _U64 = np.uint64
-_MASK32 = _U64(0xFFFFFFFF)
-# Odd 64-bit multipliers: one per position inside an n-gram, and one for exact sequence hashes.
-_POSITION = np.array([(0x9E3779B97F4A7C15 * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for k in range(64)], dtype=_U64)
-_SEQUENCE_BASE = _U64(0x100000001B3)
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def shingle_hash(tokens: list[str]) -> int:
     """The 32-bit hash of one shingle, as the vectorised path computes it (for datasketch's hashfunc)."""
     acc = 0
     for k, token in enumerate(tokens):
-        acc = (acc + xxhash.xxh3_64_intdigest(token.encode("utf-8")) * int(_POSITION[k])) & 0xFFFFFFFFFFFFFFFF
+        acc = (acc + xxhash.xxh3_64_intdigest(token.encode("utf-8")) * int(POSITION[k])) & 0xFFFFFFFFFFFFFFFF
     return (acc ^ (acc >> 32)) & 0xFFFFFFFF
 
 
@@ -74,50 +72,10 @@ def token_hashes(tokens: pl.Series) -> np.ndarray:
     return tokens.to_frame("t").select(plh.col("t").nchash.xxh3_64()).to_series().to_numpy()
 
 
-def ngram_hashes(th: np.ndarray, n: int) -> np.ndarray:
-    """32-bit hashes of the n-grams starting at every position of ``th`` (length ``len(th) - n + 1``)."""
-    count = len(th) - n + 1
-    if count <= 0:
-        return np.empty(0, dtype=np.uint32)
-    acc = np.zeros(count, dtype=_U64)
-    for k in range(n):
-        acc += th[k : k + count] * _POSITION[k]
-    return ((acc ^ (acc >> _U64(32))) & _MASK32).astype(np.uint32)
-
-
-def sequence_hashes(th: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """One 64-bit hash per run of ``lengths`` (all >= 1) consecutive token hashes: equal runs, equal hashes."""
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    ends = starts + lengths
-    from_end = np.repeat(ends, lengths) - np.arange(len(th)) - 1
-    powers = np.cumprod(np.full(int(lengths.max()), _SEQUENCE_BASE, dtype=_U64)) if len(lengths) else np.empty(0, _U64)
-    h = np.add.reduceat(th * np.concatenate(([_U64(1)], powers[:-1]))[from_end], starts)
-    h ^= lengths.astype(_U64) * _POSITION[1]
-    h ^= h >> _U64(33)
-    h *= _U64(0xFF51AFD7ED558CCD)
-    h ^= h >> _U64(33)
-    return h
-
-
-def signatures(shingles: np.ndarray, starts: np.ndarray, perms: Permutations) -> np.ndarray:
-    """MinHash signatures, one row per group; group g holds ``shingles[starts[g]:starts[g+1]]`` (non-empty)."""
-    return min_signatures(shingles, starts, perms.a, perms.b)
-
-
 def _tokens(norm: pl.Series, shingle: str) -> pl.Series:
     if shingle == "char":
         return norm.str.replace_all(" ", "", literal=True).str.split("")
     return norm.str.split(" ")
-
-
-def _windows(lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For runs of ``lengths`` tokens: positions of their n-gram windows, the runs that have any, and
-    where each such run's windows start in the selected-window array."""
-    counts = np.maximum(lengths - n + 1, 0)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    positions = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    has = np.flatnonzero(counts)
-    return positions, has, (np.cumsum(counts) - counts)[has]
 
 
 BLOCK_PRINTS = {"doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "chars": pl.Int32,
@@ -156,18 +114,16 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
     tokens = _tokens(distinct.select(normalised(pl.col("raw"))).to_series(), config.shingle)
     lengths = tokens.list.len().to_numpy().astype(np.int64)
     th = token_hashes(tokens.explode()) if len(tokens) else np.empty(0, _U64)
-    block_hash = sequence_hashes(th, lengths) if len(lengths) else np.empty(0, _U64)
 
-    perms = Permutations(config.num_perm, config.seed)
+    perms = Permutations(config.num_perm if config.near else 0, config.seed)
+    block_hash, block_sigs, shingle_sets = block_prints(th, lengths, n, perms.a, perms.b)
+    signed = lengths >= n
     sig_row = np.full(len(lengths), -1, dtype=np.int64)
-    block_sigs = np.empty((0, config.num_perm), dtype=np.uint32)
-    shingle_sets, set_sizes = np.empty(0, np.uint32), np.empty(0, np.int64)
-    if config.near and len(th):
-        positions, has, starts = _windows(lengths, n)
-        shingles = ngram_hashes(th, n)[positions]
-        block_sigs = signatures(shingles, starts, perms)
-        sig_row[has] = np.arange(len(has))
-        shingle_sets, set_sizes = shingles, np.diff(starts, append=len(shingles))
+    if config.near:
+        sig_row[signed] = np.arange(int(np.count_nonzero(signed)))
+    else:
+        block_sigs, shingle_sets = np.empty((0, config.num_perm), np.uint32), np.empty(0, np.uint32)
+    set_sizes = (lengths - n + 1)[signed] if config.near else np.empty(0, np.int64)
 
     frames = frame_hashes(distinct.select("raw", ntok=pl.Series(lengths)))
     block_table = blocks.select(
@@ -191,38 +147,13 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
 def _document_prints(docs, occ_doc, occ_u, th, lengths, sig_row, block_sigs, perms, config):
     """Exact hash and signature of each document's whole token stream (its blocks in order)."""
     n = config.ngram
-    occ_len = lengths[occ_u]
-    token_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    gather = np.repeat(token_starts[occ_u] - (np.cumsum(occ_len) - occ_len), occ_len) + np.arange(occ_len.sum())
-    stream = th[gather]
-    doc_numbers = docs["doc"].to_numpy()
-    local = np.searchsorted(doc_numbers, occ_doc)
-    doc_len = np.bincount(local, weights=occ_len, minlength=len(docs)).astype(np.int64)
-    with_tokens = doc_len > 0
-    doc_hash = np.zeros(len(docs), dtype=_U64)
-    if with_tokens.any():
-        doc_hash[with_tokens] = sequence_hashes(stream, doc_len[with_tokens])
-
+    local = np.searchsorted(docs["doc"].to_numpy(), occ_doc)
+    doc_len, doc_hash, full, stream = document_prints(th, lengths, occ_u, local, len(docs), sig_row, block_sigs, n,
+                                                      perms.a, perms.b)
     sig = np.full(len(docs), -1, dtype=np.int64)
     doc_sigs = np.empty((0, config.num_perm), dtype=np.uint32)
     doc_tokens = np.empty(0, dtype=np.uint32)
-    if config.near and len(stream) >= n:
-        # Windows that cross a block boundary inside a document; the rest are the blocks' own shingles.
-        token_doc = np.repeat(local, occ_len)
-        token_occ = np.repeat(np.arange(len(occ_u)), occ_len)
-        last = np.arange(len(stream) - n + 1) + n - 1
-        crossing = np.flatnonzero((token_doc[: len(last)] == token_doc[last]) & (token_occ[: len(last)] != token_occ[last]))
-        full = np.full((len(docs), config.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-        if len(crossing):
-            cross_doc = token_doc[crossing]
-            starts = np.flatnonzero(np.diff(cross_doc, prepend=-1))
-            full[cross_doc[starts]] = signatures(ngram_hashes(stream, n)[crossing], starts, perms)
-        signed = np.flatnonzero(sig_row[occ_u] >= 0)
-        if len(signed):
-            own_doc = local[signed]
-            starts = np.flatnonzero(np.diff(own_doc, prepend=-1))
-            own = np.minimum.reduceat(block_sigs[sig_row[occ_u[signed]]], starts, axis=0)
-            full[own_doc[starts]] = np.minimum(full[own_doc[starts]], own)
+    if config.near:
         has = np.flatnonzero(doc_len >= n)
         doc_sigs = full[has]
         sig[has] = np.arange(len(has))

@@ -52,9 +52,9 @@ from dedup.findings import (
     repetitive_findings,
     safe_text,
 )
-from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint, sequence_hashes
+from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
 from dedup.frames import join_by_frame
-from dedup.kernels import warm_up
+from dedup.kernels import sequence_hashes, warm_up
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 

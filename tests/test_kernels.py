@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.kernels import bucket_pairs, jaccard_pairs
+from dedup.kernels import block_prints, bucket_pairs, document_prints, jaccard_pairs
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
@@ -42,3 +42,34 @@ def test_bucket_pairs_link_each_member_to_the_first_and_the_previous(keys):
     mixed = (np.array(keys, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
     found = [(int(p) >> 32, int(p) & 0xFFFFFFFF) for p in bucket_pairs(mixed)]
     assert found == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 7), min_size=1, max_size=8), st.data())
+def test_document_prints_equal_signing_each_document_stream_whole(lengths, data):
+    """Folding block signatures with the boundary-crossing n-grams gives the MinHash of the whole
+    stream, and the same exact hash as hashing the stream as one run."""
+    n, a, b = 3, np.array([3, 5, 7], np.uint32), np.array([1, 2, 3], np.uint32)
+    lengths = np.array(lengths, dtype=np.int64)
+    th = np.array(data.draw(st.lists(st.integers(0, 5), min_size=int(lengths.sum()), max_size=int(lengths.sum()))),
+                  dtype=np.uint64)
+    _, block_sigs, _ = block_prints(th, lengths, n, a, b)
+    sig_row = np.where(lengths >= n, np.cumsum(lengths >= n) - 1, -1)
+    docs = data.draw(st.integers(1, 3))
+    occurrences = data.draw(st.lists(st.tuples(st.integers(0, docs - 1), st.integers(0, len(lengths) - 1)),
+                                     max_size=10).map(sorted))
+    occ_doc = np.array([d for d, _ in occurrences], dtype=np.int64)
+    occ_u = np.array([u for _, u in occurrences], dtype=np.int64)
+    counts, hashes, sigs, stream = document_prints(th, lengths, occ_u, occ_doc, docs, sig_row, block_sigs, n, a, b)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    at = 0
+    for d in range(docs):
+        own = np.concatenate([th[starts[u]:starts[u] + lengths[u]] for dd, u in occurrences if dd == d] or [th[:0]])
+        assert counts[d] == len(own)
+        assert stream[at:at + len(own)].tolist() == own.tolist()
+        at += len(own)
+        whole_hash, whole_sig, _ = block_prints(own, np.array([len(own)]), n, a, b)
+        if len(own):
+            assert hashes[d] == whole_hash[0]
+        if len(own) >= n:
+            assert sigs[d].tolist() == whole_sig[0].tolist()
