@@ -64,10 +64,11 @@ def normalised(raw: pl.Expr) -> pl.Expr:
     Example: ``"Posted Jan 17, 2019 — by AP"`` -> ``"posted jan 00 0000 by ap"``.
     """
     ascii_only = raw.str.len_bytes() == raw.str.len_chars()
+    folded = pl.when(ascii_only).then(raw).otherwise(raw.str.normalize("NFKC")).str.to_lowercase()  # NFKC leaves ASCII as it is
+    # Any decimal digit becomes 0; on ASCII lines only 0-9 can be one, and that class is 4x faster.
+    zeroed = pl.when(ascii_only).then(folded.str.replace_all("[0-9]", "0")).otherwise(folded.str.replace_all(r"\d", "0"))
     return (
-        pl.when(ascii_only).then(raw).otherwise(raw.str.normalize("NFKC"))  # NFKC leaves ASCII as it is
-        .str.to_lowercase()
-        .str.replace_all(r"\d", "0")
+        zeroed
         .str.replace_all(_SEPARATOR_RUN, " ")
         .str.strip_chars()
         .replace("", None)  # written once: a when/then on it would compute it twice
