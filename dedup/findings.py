@@ -111,10 +111,15 @@ def in_running_prose(blocks: pl.DataFrame, prose_words: int, min_docs: pl.Expr, 
         & (pl.col("occurrence") == pl.col("occurrence").sort_by(order).first().over("rep", "doc"))
         & (pl.col("rule") != DROP)
     ).to_series()
-    # Two steps: windows nested inside ``over("doc")`` would be evaluated once per document.
     return blocks.select("doc", stays=stays).select(
-        (pl.col("stays").shift(1).over("doc") & pl.col("stays").shift(-1).over("doc")).fill_null(False)
+        (_in_doc(pl.col("stays"), 1) & _in_doc(pl.col("stays"), -1)).fill_null(False)
     ).to_series()
+
+
+def _in_doc(column: pl.Expr, by: int) -> pl.Expr:
+    """``column`` shifted by ``by`` rows, null where that crosses into another document: the same as
+    ``shift(by).over("doc")`` on rows sorted by document, without grouping."""
+    return pl.when(pl.col("doc").shift(by) == pl.col("doc")).then(column.shift(by))
 
 
 HEADLINE_WORDS = 4
@@ -158,8 +163,7 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     """
     order = [pl.col("block")] if keep == "first" else [-pl.col("chars"), pl.col("block")]
     blocks = blocks.with_columns(in_prose=in_running_prose(blocks, prose_words, min_docs, order),
-                                 before=pl.col("item").shift(1).over("doc"),
-                                 after=pl.col("item").shift(-1).over("doc"))
+                                 before=_in_doc(pl.col("item"), 1), after=_in_doc(pl.col("item"), -1))
     clusters = _numbered_clusters(blocks, also=pl.col("rule") == DROP)
     if clusters.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
