@@ -372,9 +372,11 @@ def _copies_once_cleaned(blocks: pl.DataFrame, block_rows: pl.DataFrame, docs: p
     return document_findings(content)
 
 
-def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
-    """``text`` without the spans, each with the line break that follows it; and the characters cut."""
-    pieces, cut, at = [], 0, 0
+def _cuts(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans to cut from ``text``, sorted and without overlaps, each with the line break that
+    follows it."""
+    cuts: list[tuple[int, int]] = []
+    at = 0
     for start, end in sorted(spans):
         if start < at:
             continue
@@ -382,11 +384,19 @@ def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
             end += 2
         elif text.startswith("\n", end):
             end += 1
+        cuts.append((start, end))
+        at = end
+    return cuts
+
+
+def _without(text: str, cuts: list[tuple[int, int]]) -> str:
+    """``text`` with the :func:`_cuts` taken out."""
+    pieces, at = [], 0
+    for start, end in cuts:
         pieces.append(text[at:start])
-        cut += end - start
         at = end
     pieces.append(text[at:])
-    return "".join(pieces), cut
+    return "".join(pieces)
 
 
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, stats: RunStats,
@@ -434,8 +444,10 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
                 stats.docs_dropped += 1
                 stats.chars_removed += len(record.text)
             elif spans:
-                text, cut = _removals(record.text, spans)
-                stats.chars_removed += cut
+                cuts = _cuts(record.text, spans)
+                stats.chars_removed += sum(end - start for start, end in cuts)
+                if writer is not None:  # a scan only counts what cleaning would cut
+                    text = _without(record.text, cuts)
             if writer is not None:
                 writer.write(record, text)
             number += 1
