@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
+import orjson
 import polars as pl
 import zstandard
 
@@ -216,6 +217,16 @@ def _fields_of(obj: dict, number: int, config: Config) -> tuple[str, str | None]
         site_of(obj.get(config.site_field)) if config.site_field else None)
 
 
+def _parse_slowly(line: bytes, where: str, config: Config, counters: Counters) -> object | None:
+    """A line orjson (strict RFC 8259, UTF-8 only) refused, read as Python's json reads it, which also
+    takes NaN, integers of any size and, after replacement, invalid UTF-8; None when rejected."""
+    try:
+        return json.loads(_decode(line, where, config, counters))
+    except json.JSONDecodeError as err:
+        _reject(f"{where}: malformed JSON ({err.msg} at column {err.colno})", config, counters)
+        return None
+
+
 def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
     counters.files += 1
     number = 0
@@ -226,21 +237,23 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
         try:
             for lineno, line in enumerate(stream, start=1):
                 consumed += len(line)
-                if not line.strip():
-                    continue
-                where = f"{source.path}:{lineno}"
                 try:
-                    obj = json.loads(_decode(line, where, config, counters))
-                except json.JSONDecodeError as err:
-                    _reject(f"{where}: malformed JSON ({err.msg} at column {err.colno})", config, counters)
-                    continue
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:  # or a blank line, invalid UTF-8, NaN, a huge integer...
+                    if not line.strip():
+                        continue
+                    obj = _parse_slowly(line, f"{source.path}:{lineno}", config, counters)
+                    if obj is None:
+                        continue
                 if not isinstance(obj, dict):
-                    _reject(f"{where}: a JSON object was expected", config, counters)
+                    _reject(f"{source.path}:{lineno}: a JSON object was expected", config, counters)
                     continue
+                if isinstance(obj.get(config.id_field), float) or isinstance(obj.get(config.site_field), float):
+                    obj = json.loads(line)  # an integer beyond 64 bits, which orjson reads as a float
                 text = obj.get(config.text_field)
                 if not isinstance(text, str):
                     what = "has no" if text is None else "has a non-string"
-                    _reject(f"{where}: record {what} {config.text_field!r} field", config, counters)
+                    _reject(f"{source.path}:{lineno}: record {what} {config.text_field!r} field", config, counters)
                     continue
                 if not text.strip():
                     counters.empty_docs += 1
@@ -317,7 +330,8 @@ class JsonlWriter(Writer):
             if text == record.text:
                 self.stream.write(line if line.endswith(b"\n") else line + b"\n")
                 return
-            obj = dict(obj)
+            # Read again as Python's json reads it: orjson turns integers beyond 64 bits into floats.
+            obj = json.loads(line.decode("utf-8", errors="replace"))
         elif isinstance(record.raw, tuple):  # a Parquet row
             obj = dict(record.raw[0])
         else:  # a txt document

@@ -153,3 +153,25 @@ def test_several_inputs_form_one_corpus_with_prefixed_ids(tmp_path):
 
 def rows_of(found: pl.DataFrame) -> list[tuple]:
     return found.select("doc_id", "kind").rows()
+
+
+def test_jsonl_records_python_json_reads_are_read_and_kept_byte_for_byte(tmp_path):
+    """orjson reads strict JSON; a record only Python's json takes (NaN, an integer beyond 64 bits, a
+    lone surrogate escape) is read the same way and written back unchanged."""
+    extras = ['"score": NaN', '"big": 123456789012345678901234567890', '"odd": "\\ud800"']
+    lines = ['{"id": "%s", %s, "text": %s}' % (k, extra, json.dumps(TEXTS[k])) for k, extra in zip(ORDER, extras)]
+    src = tmp_path / "c.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.jsonl"
+    found = clean(str(src), str(out))
+    assert rows_of(found) == [("a", "repeat")]
+    written = out.read_text().splitlines()
+    assert [written[0], written[2]] == [lines[0], lines[2]]  # c and b: nothing removed
+    assert json.loads(written[1]) == {**json.loads(lines[1]), "text": CLEANED["a"]}
+
+
+def test_an_id_beyond_64_bits_is_reported_digit_for_digit(tmp_path):
+    src = tmp_path / "c.jsonl"
+    big = 123456789012345678901234567890
+    src.write_text("\n".join('{"id": %d, "text": %s}' % (big + i, json.dumps(TEXTS[k])) for i, k in enumerate(ORDER)))
+    assert scan(str(src))["doc_id"].to_list() == [str(big + 1)]  # a is the second record
