@@ -418,6 +418,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
         staged.mkdir()
     number = 0
     counters = Counters()
+    rereading = replace(config, site_field=None)  # sites were needed for deciding only
     for source in sources:
         writer = None
         if writing:
@@ -428,7 +429,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
             else:
                 target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
             writer = writer_for(source, target, config)
-        for record in iter_records(source, config, counters):
+        for record in iter_records(source, rereading, counters):
             text: str | None = record.text
             spans = []
             lo, hi = (int(rows[number]), int(rows[number + 1])) if number + 1 < len(rows) else (0, 0)

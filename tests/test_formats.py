@@ -175,3 +175,25 @@ def test_an_id_beyond_64_bits_is_reported_digit_for_digit(tmp_path):
     big = 123456789012345678901234567890
     src.write_text("\n".join('{"id": %d, "text": %s}' % (big + i, json.dumps(TEXTS[k])) for i, k in enumerate(ORDER)))
     assert scan(str(src))["doc_id"].to_list() == [str(big + 1)]  # a is the second record
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.Example.org/a/b?c#d", "http://example.org", "HTTP://Example.ORG:8080/x", "https://user:pw@host.net/p",
+    "https://a@b@host.net:1/", "https://host.net?q=1", "https://host.net#frag", "https://", "https://www.",
+    "http://[::1]:80/x", "ftp://files.example.org/x", "https://ex ample.org/x", " https://pad.org/ ",
+    "https://tab\t.org/", "https://host.net:notaport/", "mailto://x@y.org", "https://例え.jp/パス",
+])
+def test_site_of_a_url_is_its_host_as_urlsplit_reads_it(url):
+    from urllib.parse import urlsplit
+
+    from dedup.corpus import site_of
+
+    expected = (urlsplit(url.strip()).hostname or "").lower().removeprefix("www.") or None
+    assert site_of(url) == expected
+
+
+def test_site_of_a_malformed_ipv6_url_is_none_not_a_crash():
+    from dedup.corpus import site_of
+
+    assert site_of("http://[::1/x") is None
+    assert site_of("news.example.org") == "news.example.org"
