@@ -11,16 +11,14 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import mmap
-import multiprocessing
 import os
 import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -78,7 +76,7 @@ class RunStats:
     chars_removed: int = 0
     docs_dropped: int = 0
     band_keys_spilled: bool = False
-    workers: int = 1  # processes that fingerprinted (a small input runs in one, see POOL_MIN_BATCHES)
+    workers: int = 1  # threads that fingerprinted
     seconds: dict[str, float] = field(default_factory=dict)
     reader: Counters = field(default_factory=Counters)
 
@@ -176,15 +174,14 @@ def _frame(rows: list[Record], start: int, prefix: str) -> pl.DataFrame:
 
 @dataclass
 class _Keyed:
-    """A batch's prints as a worker sends them back: band keys in place of the (3x larger) signatures."""
+    """A batch's prints with band keys in place of the (3x larger) signatures, which are not kept."""
 
     prints: BatchPrints
     block_keys: np.ndarray
     doc_keys: np.ndarray
 
 
-def _fingerprint_batch(args: tuple[pl.DataFrame, Config]) -> _Keyed:
-    docs, config = args
+def _fingerprint_batch(docs: pl.DataFrame, config: Config) -> _Keyed:
     prints = fingerprint(docs, config)
     block_shape, doc_shape = _band_shapes(config)
     block_keys = band_keys(prints.block_sigs, *block_shape)
@@ -193,45 +190,26 @@ def _fingerprint_batch(args: tuple[pl.DataFrame, Config]) -> _Keyed:
     return _Keyed(replace(prints, block_sigs=no_sigs, doc_sigs=no_sigs), block_keys, doc_keys)
 
 
-# A pool of worker processes starts only when the input has at least this many batches per worker:
-# starting one costs about a second (imports, compiled kernels), and polars already spreads the work
-# of a single process over the cores. Measured on the speed corpus: 2 workers were 0.82x one process
-# at 5 batches, 1.12-1.38x at 25.
-POOL_MIN_BATCHES = 4
+def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config) -> Iterator[_Keyed]:
+    """The batches fingerprinted in order, by ``config.workers`` threads while this one reads on.
 
-
-@contextmanager
-def _fingerprinter(config: Config, stats: RunStats) -> Iterator[Callable[[Iterator[pl.DataFrame]], Iterator[_Keyed]]]:
-    """A map over batches: in this process, or in a pool of ``config.workers`` processes (same order);
-    ``stats.workers`` says which."""
-    stack = ExitStack()
-
-    def run(batches: Iterator[pl.DataFrame]) -> Iterator[_Keyed]:
-        jobs = ((b, config) for b in batches)
-        stats.workers = 1
-        if config.workers == 1:
-            yield from map(_fingerprint_batch, jobs)
-            return
-        ahead = list(itertools.islice(jobs, POOL_MIN_BATCHES * config.workers))
-        if len(ahead) < POOL_MIN_BATCHES * config.workers:  # small input: the pool would cost more than it saves
-            yield from map(_fingerprint_batch, ahead)
-            return
-        saved = os.environ.get("POLARS_MAX_THREADS")
-        os.environ["POLARS_MAX_THREADS"] = "1"  # one polars thread per worker process
-        try:
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
-                config.workers, initializer=warm_up if config.near else None))
-        finally:
-            if saved is None:
-                os.environ.pop("POLARS_MAX_THREADS")
-            else:
-                os.environ["POLARS_MAX_THREADS"] = saved
-
-        stats.workers = config.workers
-        yield from pool.imap(_fingerprint_batch, itertools.chain(ahead, jobs))
-
-    with stack:
-        yield run
+    Threads, not processes: the work is polars and compiled kernels, which run without the GIL (two
+    threads fingerprint 1.7x as fast as one, measured in benchmarks/RESULTS.md), and a thread needs
+    no start-up (a process pool cost over a second: imports, kernels) and no copy of its batch.
+    At most one batch per thread waits ahead, so memory stays bounded.
+    """
+    if config.workers == 1:
+        for batch in batches:
+            yield _fingerprint_batch(batch, config)
+        return
+    with ThreadPoolExecutor(config.workers, thread_name_prefix="dedup-fingerprint") as pool:
+        pending: deque[Future[_Keyed]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_fingerprint_batch, batch, config))
+            if len(pending) > config.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 # Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned
@@ -252,22 +230,22 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
         progress.start(input_bytes(sources))
     if config.near:  # numba's start-up overlaps with reading and segmenting the first batch
         threading.Thread(target=warm_up, daemon=True).start()
-    with _fingerprinter(config, stats) as run:
-        for keyed in run(_record_batches(sources, config, stats.reader, sizes)):
-            prints = keyed.prints
-            blocks.append(prints.blocks.with_columns(
-                pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
-            docs.append(prints.docs.with_columns(
-                pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_rows).otherwise(-1).alias("sig")))
-            block_bands.append(keyed.block_keys)
-            doc_bands.append(keyed.doc_keys)
-            tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
-            shingles.append(prints.block_shingles, prints.block_shingle_counts)
-            block_rows += len(keyed.block_keys)
-            doc_rows += len(keyed.doc_keys)
-            nbytes = sizes.popleft()
-            if progress:
-                progress.advance(len(prints.docs), nbytes)
+    stats.workers = config.workers
+    for keyed in _fingerprinted(_record_batches(sources, config, stats.reader, sizes), config):
+        prints = keyed.prints
+        blocks.append(prints.blocks.with_columns(
+            pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
+        docs.append(prints.docs.with_columns(
+            pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_rows).otherwise(-1).alias("sig")))
+        block_bands.append(keyed.block_keys)
+        doc_bands.append(keyed.doc_keys)
+        tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
+        shingles.append(prints.block_shingles, prints.block_shingle_counts)
+        block_rows += len(keyed.block_keys)
+        doc_rows += len(keyed.doc_keys)
+        nbytes = sizes.popleft()
+        if progress:
+            progress.advance(len(prints.docs), nbytes)
     tokens.close()
     shingles.close()
     stats.band_keys_spilled = block_bands.spilled or doc_bands.spilled
