@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from rapidfuzz.distance import LCSseq
 
 from dedup.bands import BandStore
 from dedup.clusters import Similarity, honest_clusters
-from dedup.kernels import jaccard_pairs
+from dedup.kernels import first_ids, jaccard_pairs
 from dedup.lsh import candidate_pairs
 
 
@@ -51,12 +52,7 @@ def match(hashes: np.ndarray, sig_rows: np.ndarray, chars: np.ndarray, keep: str
           near: NearSettings | None) -> Matches:
     """Cluster occurrences (given in input order) by exact hash and, with ``near``, by similarity."""
     n = len(hashes)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # items numbered by first appearance
-    renumber = np.empty_like(order)
-    renumber[order] = np.arange(len(order))
-    item = renumber[inverse.ravel()]
-    first = first[order]
+    item, first = first_ids(hashes)  # items numbered by first appearance
     # The occurrence that stands for each item: its first, or its longest (then first).
     if keep == "longest":
         rank_occ = np.lexsort((np.arange(n), -chars.astype(np.int64)))
@@ -108,17 +104,30 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
 VERIFY_CHUNK = 1_000
 
 
-def exact_jaccard(sets) -> Similarity:
+def exact_jaccard(sets, threads: int = 1) -> Similarity:
     """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.pipeline.Streams`) holds the
     shingle hashes of each signature row: ``sets.view`` one after another, row i from
-    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.kernels.jaccard_pairs`)."""
+    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.kernels.jaccard_pairs`), which runs
+    without the GIL, in chunks of ``VERIFY_CHUNK`` pairs on ``threads`` threads."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         out = np.empty(len(left))
-        for lo in range(0, len(left), VERIFY_CHUNK):
-            hi = lo + VERIFY_CHUNK
-            out[lo:hi] = jaccard_pairs(sets.view, sets.offsets, left[lo:hi], right[lo:hi])
-            sets.release()
+
+        def verify(lo: int) -> None:
+            out[lo:lo + VERIFY_CHUNK] = jaccard_pairs(sets.view, sets.offsets, left[lo:lo + VERIFY_CHUNK],
+                                                      right[lo:lo + VERIFY_CHUNK])
+
+        chunks = range(0, len(left), VERIFY_CHUNK)
+        if threads > 1 and len(chunks) > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                for done, _ in enumerate(pool.map(verify, chunks), start=1):
+                    if done % threads == 0:
+                        sets.release()
+        else:
+            for lo in chunks:
+                verify(lo)
+                sets.release()
+        sets.release()
         return out
 
     return similarity

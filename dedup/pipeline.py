@@ -308,8 +308,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
                                  site_pages=per_doc["site_pages"].gather(doc_index)).with_row_index("occurrence")
     near_blocks = None
     if config.near:
-        near_blocks = NearSettings(prints.block_bands, config.threshold, exact_jaccard(prints.block_shingles),
-                                   config.workers)
+        near_blocks = NearSettings(prints.block_bands, config.threshold,
+                                   exact_jaccard(prints.block_shingles, config.workers), config.workers)
     m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
               near_blocks)
     min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)

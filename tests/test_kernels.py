@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.kernels import block_prints, bucket_pairs, document_prints, jaccard_pairs
+from dedup.kernels import block_prints, bucket_pairs, document_prints, first_ids, jaccard_pairs
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
@@ -73,3 +73,14 @@ def test_document_prints_equal_signing_each_document_stream_whole(lengths, data)
             assert hashes[d] == whole_hash[0]
         if len(own) >= n:
             assert sigs[d].tolist() == whole_sig[0].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=60))
+def test_first_ids_number_equal_values_by_first_appearance(values):
+    numbers: dict[int, int] = {}
+    expected_item = [numbers.setdefault(v, len(numbers)) for v in values]
+    expected_first = [values.index(v) for v in numbers]
+    item, first = first_ids(np.array(values, dtype=np.uint64))
+    assert item.tolist() == expected_item
+    assert first.tolist() == expected_first
