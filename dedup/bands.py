@@ -1,10 +1,12 @@
-"""Band keys of MinHash signatures, kept in memory or spilled to disk one file per band.
+"""Band keys of MinHash signatures, kept in memory or spilled to disk as Parquet, a column per band.
 
 Signatures are only needed for LSH: candidates are verified on shingle sets and token streams, not
-on signatures. So pass 1 turns each batch's signatures into band keys straight away, in the worker
-that made them (a 21-band key row is 168 bytes against 512 for the signature), and :func:`dedup.lsh.candidate_pairs` reads one band
-at a time. While the keys fit in ``budget`` bytes they stay in memory; past it, every band goes to
-its own file of uint64 in the spill folder, and memory no longer grows with the corpus.
+on signatures. So pass 1 turns each batch's signatures into band keys straight away, in the thread
+that made them (a 21-band key row is 168 bytes against 512 for the signature), and
+:func:`dedup.lsh.candidate_pairs` reads one band at a time. While the keys fit in ``budget`` bytes
+they stay in memory. Past it they go to Parquet files in the spill folder, one column per band, each
+file holding up to a quarter of the budget; reading a band reads only its column of each file, and
+memory no longer grows with the corpus.
 
 Example:
     >>> import numpy as np
@@ -21,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 
 class BandStore:
@@ -28,10 +31,10 @@ class BandStore:
 
     def __init__(self, bands: int, budget: int | None, folder: Path | None) -> None:
         self.bands, self.budget, self.folder = bands, budget, folder
-        self.parts: list[np.ndarray] = []
+        self.parts: list[np.ndarray] = []  # rows not written yet
         self.held = 0
         self.count = 0
-        self.files: list[Path] | None = None
+        self.files: list[Path] | None = None  # Parquet parts, in row order, once spilling
 
     def __len__(self) -> int:
         return self.count
@@ -45,33 +48,33 @@ class BandStore:
         if not len(keys):
             return
         self.count += len(keys)
-        if self.files is None:
-            self.parts.append(keys)
-            self.held += keys.nbytes
-            if self.budget is not None and self.held > self.budget:
-                self._spill()
-        else:
-            self._write(keys)
+        self.parts.append(keys)
+        self.held += keys.nbytes
+        if self.budget is None:
+            return
+        if self.files is None and self.held > self.budget:
+            if self.folder is None:
+                raise ValueError("band keys are over their memory budget but there is no spill folder")
+            self.files = []
+        if self.files is not None and self.held > self.budget // 4:
+            self._write()
 
-    def _spill(self) -> None:
-        if self.folder is None:
-            raise ValueError("band keys are over their memory budget but there is no spill folder")
-        self.files = [self.folder / f"band-{b:03d}.u64" for b in range(self.bands)]
-        for path in self.files:
-            path.write_bytes(b"")
-        for keys in self.parts:
-            self._write(keys)
+    def _column(self, b: int) -> str:
+        return f"band_{b:03d}"
+
+    def _write(self) -> None:
+        """The rows held so far as the next Parquet part (random keys: no compression, no statistics)."""
+        keys = np.concatenate(self.parts)
+        path = self.folder / f"part-{len(self.files):05d}.parquet"
+        pl.DataFrame({self._column(b): keys[:, b] for b in range(self.bands)}).write_parquet(
+            path, compression="uncompressed", statistics=False)
+        self.files.append(path)
         self.parts, self.held = [], 0
 
-    def _write(self, keys: np.ndarray) -> None:
-        for b, path in enumerate(self.files):
-            with open(path, "ab") as f:
-                np.ascontiguousarray(keys[:, b]).tofile(f)
-
     def band(self, b: int) -> np.ndarray:
-        """Band ``b``'s key of every row (read from its file when spilled)."""
-        if self.files is not None:
-            return np.fromfile(self.files[b], dtype=np.uint64)
-        if not self.parts:
+        """Band ``b``'s key of every row (its column of each Parquet part, then the rows held)."""
+        pieces = [pl.read_parquet(path, columns=[self._column(b)]).to_series().to_numpy() for path in self.files or ()]
+        pieces += [keys[:, b] for keys in self.parts]
+        if not pieces:
             return np.empty(0, np.uint64)
-        return np.concatenate([keys[:, b] for keys in self.parts])
+        return np.concatenate(pieces).astype(np.uint64, copy=False)

@@ -266,7 +266,7 @@ def _band_shapes(config: Config) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def _band_stores(config: Config, spill: Path) -> tuple[BandStore, BandStore]:
     """Band keys of blocks and of documents. With ``--memory-limit``, each may hold an eighth of it in
-    memory before it spills to one file per band."""
+    memory before it spills to Parquet, a column per band."""
     budget = None if config.memory_limit is None else config.memory_limit // 8
     stores = []
     for name, (bands, _) in zip(("block-bands", "doc-bands"), _band_shapes(config)):

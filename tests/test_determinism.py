@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 from conftest import sentence, snapshot, words
 
@@ -75,3 +76,7 @@ def test_band_store_reads_back_what_it_spilled(tmp_path):
     assert spilled.spilled and not held.spilled and len(spilled) == len(held) == 50
     for b in range(4):
         assert np.array_equal(spilled.band(b), held.band(b))
+    # On disk as Parquet parts, one column per band, and nothing left held in memory.
+    parts = sorted(tmp_path.glob("*.parquet"))
+    assert len(parts) == 8 and spilled.held == 0
+    assert pl.read_parquet_schema(parts[0]) == {f"band_{b:03d}": pl.UInt64 for b in range(4)}
