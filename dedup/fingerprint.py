@@ -29,6 +29,7 @@ from dedup.docstats import repetition_stats
 from dedup.frames import frame_hashes
 from dedup.kernels import POSITION, block_prints, document_prints
 from dedup.rules import NONE
+from dedup.texts import batch_texts
 
 _U64 = np.uint64
 
@@ -99,13 +100,15 @@ class BatchPrints:
     doc_tokens: np.ndarray
     block_shingles: np.ndarray
     block_shingle_counts: np.ndarray
+    texts: pl.DataFrame | None = None
 
 
-def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
+def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> BatchPrints:
     """Blocks, exact hashes and (with ``config.near``) MinHash signatures of one batch of documents.
 
     ``docs`` has columns doc (global number), text and site. Identical blocks are normalised,
-    tokenised, framed and signed once per batch (boilerplate makes many of them).
+    tokenised, framed and signed once per batch (boilerplate makes many of them). With ``texts``,
+    the prints also carry the batch's block texts (:func:`dedup.texts.batch_texts`).
     """
     n = config.ngram
     blocks = segment(docs.select("doc", "text"), config.unit)
@@ -141,7 +144,8 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
                                                        sig_row, block_sigs, perms, config)
     if config.doc_stats or config.drop_repetitive:
         doc_table = doc_table.join(repetition_stats(docs.select("doc", "text")), on="doc", how="left")
-    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes)
+    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes,
+                       batch_texts(docs, blocks) if texts else None)
 
 
 def _document_prints(docs, occ_doc, occ_u, th, lengths, sig_row, block_sigs, perms, config):

@@ -55,6 +55,7 @@ from dedup.frames import join_by_frame
 from dedup.kernels import sequence_hashes, warm_up
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
+from dedup.texts import TextStore
 
 
 class Progress(Protocol):
@@ -181,16 +182,18 @@ class _Keyed:
     doc_keys: np.ndarray
 
 
-def _fingerprint_batch(docs: pl.DataFrame, config: Config) -> _Keyed:
-    prints = fingerprint(docs, config)
+def _fingerprint_batch(docs: pl.DataFrame, config: Config, texts: TextStore | None) -> _Keyed:
+    prints = fingerprint(docs, config, texts=texts is not None)
+    if texts is not None:
+        texts.write(prints.texts)
     block_shape, doc_shape = _band_shapes(config)
     block_keys = band_keys(prints.block_sigs, *block_shape)
     doc_keys = band_keys(prints.doc_sigs, *doc_shape)
     no_sigs = np.empty((0, config.num_perm), np.uint32)
-    return _Keyed(replace(prints, block_sigs=no_sigs, doc_sigs=no_sigs), block_keys, doc_keys)
+    return _Keyed(replace(prints, block_sigs=no_sigs, doc_sigs=no_sigs, texts=None), block_keys, doc_keys)
 
 
-def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config) -> Iterator[_Keyed]:
+def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextStore | None) -> Iterator[_Keyed]:
     """The batches fingerprinted in order, by ``config.workers`` threads while this one reads on.
 
     Threads, not processes: the work is polars and compiled kernels, which run without the GIL (two
@@ -200,12 +203,12 @@ def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config) -> Iterator[
     """
     if config.workers == 1:
         for batch in batches:
-            yield _fingerprint_batch(batch, config)
+            yield _fingerprint_batch(batch, config, texts)
         return
     with ThreadPoolExecutor(config.workers, thread_name_prefix="dedup-fingerprint") as pool:
         pending: deque[Future[_Keyed]] = deque()
         for batch in batches:
-            pending.append(pool.submit(_fingerprint_batch, batch, config))
+            pending.append(pool.submit(_fingerprint_batch, batch, config, texts))
             if len(pending) > config.workers:
                 yield pending.popleft().result()
         while pending:
@@ -218,8 +221,8 @@ DOC_CANDIDATE_JACCARD = 0.5
 
 
 def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, spill: Path,
-                       progress: Progress | None = None) -> Prints:
-    """Pass 1 over every source."""
+                       progress: Progress | None = None, texts: TextStore | None = None) -> Prints:
+    """Pass 1 over every source; with ``texts``, the block texts are set aside there too."""
     blocks, docs = [], []
     tokens = Streams(spill / "doc-tokens.u32")
     shingles = Streams(spill / "block-shingles.u32")
@@ -231,7 +234,7 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     if config.near:  # numba's start-up overlaps with reading and segmenting the first batch
         threading.Thread(target=warm_up, daemon=True).start()
     stats.workers = config.workers
-    for keyed in _fingerprinted(_record_batches(sources, config, stats.reader, sizes), config):
+    for keyed in _fingerprinted(_record_batches(sources, config, stats.reader, sizes), config, texts):
         prints = keyed.prints
         blocks.append(prints.blocks.with_columns(
             pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
@@ -488,8 +491,10 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
             check_output(out, sources, force)
         if report is not None and any(report.resolve() == s.path.resolve() for s in sources):
             raise InputError(f"{report}: the report would overwrite an input")
+        # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
+        texts = TextStore(workdir / "texts") if out is None and not stdout else None
         clock = time.perf_counter()
-        prints = fingerprint_corpus(sources, config, stats, workdir, progress)
+        prints = fingerprint_corpus(sources, config, stats, workdir, progress, texts)
         stats.seconds["fingerprint"] = time.perf_counter() - clock
         stats.documents = len(prints.docs)
         stats.blocks = len(prints.blocks)  # before decide() takes the block table
@@ -499,7 +504,10 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         stats.seconds["match_and_decide"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        findings = second_pass(sources, findings, config, stats, out, stdout, workdir)
+        if texts is not None:
+            findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings)
+        else:
+            findings = second_pass(sources, findings, config, stats, out, stdout, workdir)
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:

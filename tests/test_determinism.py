@@ -80,3 +80,21 @@ def test_band_store_reads_back_what_it_spilled(tmp_path):
     parts = sorted(tmp_path.glob("*.parquet"))
     assert len(parts) == 8 and spilled.held == 0
     assert pl.read_parquet_schema(parts[0]) == {f"band_{b:03d}": pl.UInt64 for b in range(4)}
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_a_scan_reports_what_cleaning_reports_without_reading_the_input_again(corpus, tmp_path, unit):
+    """A scan takes its report texts from pass 1; cleaning reads them again. Same rows, same texts,
+    same count of characters removed (line breaks too, CRLF ones as well) and of documents dropped."""
+    if unit == "paragraph":  # every line its own paragraph
+        for page in corpus.glob("*.txt"):
+            page.write_text(page.read_text().replace("\n", "\n\n"))
+    (corpus / "page05.txt").write_bytes((corpus / "page05.txt").read_bytes().replace(b"\n", b"\r\n"))
+    (corpus / "page07.txt").write_text((corpus / "page07.txt").read_text().rstrip("\n"))  # no final break
+    config = Config(workers=1, boilerplate_min_docs=3, unit=unit)
+    scanned, scan_stats = run([str(corpus)], config, report=tmp_path / "scan.csv")
+    cleaned, clean_stats = run([str(corpus)], config, report=tmp_path / "clean.csv", out=tmp_path / "out")
+    assert (tmp_path / "scan.csv").read_bytes() == (tmp_path / "clean.csv").read_bytes()
+    assert scanned["text"].null_count() == 0 and len(scanned) > 20
+    assert (scan_stats.chars_removed, scan_stats.docs_dropped) == (clean_stats.chars_removed, clean_stats.docs_dropped)
+    assert scan_stats.chars_removed > 0 and scan_stats.docs_dropped > 0
