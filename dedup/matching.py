@@ -73,10 +73,32 @@ def match(hashes: np.ndarray, sig_rows: np.ndarray, chars: np.ndarray, keep: str
         if len(signed) > 1:
             left, right = candidate_pairs(near.bands.band, near.bands.bands, sig_rows[first][signed], near.threads)
             left, right = signed[left], signed[right]
-            ok = item_sim(left, right) >= near.threshold
-            item_rep, sim_item = honest_clusters(len(first), left[ok], right[ok], item_rank, item_sim,
-                                                 near.threshold)
+            verified = item_sim(left, right)
+            ok = verified >= near.threshold
+            item_rep, sim_item = honest_clusters(len(first), left[ok], right[ok], item_rank,
+                                                 _remembering(item_sim, left, right, verified), near.threshold)
     return Matches(item, item_occ[item_rep[item]], sim_item[item], item_sim)
+
+
+def _remembering(similarity: Similarity, left: np.ndarray, right: np.ndarray, known: np.ndarray) -> Similarity:
+    """``similarity``, answering pairs already compared (``known`` for ``left``/``right``, either way
+    round) without comparing them again: the clusters' check of members against their representative
+    mostly asks for candidate pairs, and aligning documents costs tens of microseconds a pair."""
+    keys = np.minimum(left, right).astype(np.int64) << 32 | np.maximum(left, right)
+    order = np.argsort(keys)
+    keys, known = keys[order], known[order]
+
+    def remembered(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        asked = np.minimum(a, b).astype(np.int64) << 32 | np.maximum(a, b)
+        at = np.minimum(np.searchsorted(keys, asked), max(len(keys) - 1, 0))
+        hit = keys[at] == asked if len(keys) else np.zeros(len(asked), bool)
+        out = np.empty(len(asked))
+        out[hit] = known[at[hit]]
+        if not hit.all():
+            out[~hit] = similarity(a[~hit], b[~hit])
+        return out
+
+    return remembered
 
 
 def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Similarity:
@@ -152,6 +174,7 @@ def aligned_share(tokens, floor: float) -> Similarity:
         for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
             if k % VERIFY_CHUNK == VERIFY_CHUNK - 1:
                 tokens.release()
+            a, b = min(a, b), max(a, b)  # the same answer either way round (an LCS can align ties differently)
             x, y = tokens[a].tolist(), tokens[b].tolist()  # rapidfuzz reads lists faster than arrays
             longer = max(len(x), len(y))
             if not longer:
