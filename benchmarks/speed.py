@@ -389,11 +389,10 @@ def memory(args, sizes: list[int]) -> list[dict]:
         spec = {"name": f"dedup-w{workers}", "corpus": str(path), "ngram": args.ngram, "workers": workers,
                 "memory_limit": args.memory_limit}
         r = _spawn(spec, False, None)
-        total = r["peak_rss_kib"] + (workers if workers > 1 else 0) * r["children_peak_rss_kib"]
+        total = r["peak_rss_kib"]  # workers are threads of this one process
         r.update(docs=docs, corpus_bytes=counts["bytes"], peak_total_bound_kib=total)
         print(f"  dedup workers={workers}: {r['seconds']:.1f} s, {r['docs'] / r['seconds']:,.0f} docs/s, "
-              f"peak RSS main {_mib(r['peak_rss_kib'])} MiB, per worker {_mib(r['children_peak_rss_kib'])} MiB, "
-              f"bound on the total {_mib(total)} MiB ({total * 1024 / counts['bytes']:.2f} x the corpus bytes); "
+              f"peak RSS {_mib(total)} MiB ({total * 1024 / counts['bytes']:.2f} x the corpus bytes); "
               f"stages {', '.join(f'{k} {v:.1f}s' for k, v in r['stages'].items())}", flush=True)
         out.append(r)
     if len(out) > 1:
