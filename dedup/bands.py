@@ -56,20 +56,26 @@ class BandStore:
             if self.folder is None:
                 raise ValueError("band keys are over their memory budget but there is no spill folder")
             self.files = []
-        if self.files is not None and self.held > self.budget // 4:
-            self._write()
+        if self.files is not None:
+            self._write(self.budget // 4)
 
     def _column(self, b: int) -> str:
         return f"band_{b:03d}"
 
-    def _write(self) -> None:
-        """The rows held so far as the next Parquet part (random keys: no compression, no statistics)."""
-        keys = np.concatenate(self.parts)
-        path = self.folder / f"part-{len(self.files):05d}.parquet"
-        pl.DataFrame({self._column(b): keys[:, b] for b in range(self.bands)}).write_parquet(
-            path, compression="uncompressed", statistics=False)
-        self.files.append(path)
-        self.parts, self.held = [], 0
+    def _write(self, part_bytes: int) -> None:
+        """Write the rows held as Parquet parts of about ``part_bytes`` each (random keys: no compression,
+        no statistics), keeping back a last piece smaller than that."""
+        while self.held > part_bytes:
+            size = count = 0
+            while count < len(self.parts) and size <= part_bytes:
+                size += self.parts[count].nbytes
+                count += 1
+            keys = np.concatenate(self.parts[:count])
+            path = self.folder / f"part-{len(self.files):05d}.parquet"
+            pl.DataFrame({self._column(b): keys[:, b] for b in range(self.bands)}).write_parquet(
+                path, compression="uncompressed", statistics=False)
+            self.files.append(path)
+            self.parts, self.held = self.parts[count:], self.held - size
 
     def band(self, b: int) -> np.ndarray:
         """Band ``b``'s key of every row (its column of each Parquet part, then the rows held)."""

@@ -83,6 +83,8 @@ class Config:
                 raise ConfigError(f"--{_opt(name)} must be at least {low}, got {getattr(self, name)}")
         if self.num_perm > 1024:
             raise ConfigError(f"--num-perm must be at most 1024, got {self.num_perm}")
+        if self.ngram > 64:  # one multiplier per position in kernels.POSITION
+            raise ConfigError(f"--ngram must be at most 64, got {self.ngram}")
 
     def with_(self, **changes) -> Config:
         """A copy with some settings changed (validated again)."""

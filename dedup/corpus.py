@@ -96,7 +96,7 @@ def detect_kind(path: Path) -> str:
 
 def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = None) -> list[Source]:
     """Check every input exists and name its format. ``-`` (stdin) is copied to ``spool_dir`` first,
-    because the input is read twice (fingerprints, then findings and output)."""
+    because ``clean`` reads the input twice (fingerprints, then the output)."""
     if not inputs:
         raise InputError("no input given")
     sources = []
@@ -153,7 +153,7 @@ def site_of(value: object) -> str | None:
     scheme, sep, rest = text.partition("://")
     if not sep:
         return text or None
-    if scheme.lower() in ("http", "https") and not any(c in text for c in "\t\r\n["):
+    if scheme.lower() in ("http", "https") and not any(c in text for c in "\t\r\n[]"):
         # What urlsplit(text).hostname gives for such a URL, without its cost (5 us a record).
         host = _NETLOC_END.split(rest, maxsplit=1)[0].rpartition("@")[2].partition(":")[0].lower()
     else:
@@ -165,6 +165,8 @@ def site_of(value: object) -> str | None:
 
 
 _NETLOC_END = re.compile(r"[/?#]")
+# 2**64 has 20 digits: a JSON integer orjson cannot hold exactly has at least that many.
+_LONG_DIGITS = re.compile(rb"\d{20}")
 
 
 def _decode(data: bytes, where: str, config: Config, counters: Counters) -> str:
@@ -345,8 +347,10 @@ class JsonlWriter(Writer):
             if text == record.text:
                 self.stream.write(line if line.endswith(b"\n") else line + b"\n")
                 return
-            # Read again as Python's json reads it: orjson turns integers beyond 64 bits into floats.
-            obj = json.loads(line.decode("utf-8", errors="replace"))
+            if _LONG_DIGITS.search(line):  # maybe an integer beyond 64 bits, which orjson read as a float
+                obj = json.loads(line.decode("utf-8", errors="replace"))
+            else:
+                obj = dict(obj)
         elif isinstance(record.raw, tuple):  # a Parquet row
             obj = dict(record.raw[0])
         else:  # a txt document

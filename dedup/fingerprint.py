@@ -40,7 +40,7 @@ class Permutations:
     offsets ``b``, drawn as datasketch draws them (tests compare the signatures with datasketch's).
 
     Drawn here rather than read from ``datasketch.MinHash``: importing datasketch pulls in scipy,
-    which costs every run (and every worker process) about 0.35 s.
+    which costs every run about 0.35 s.
     """
 
     a: np.ndarray

@@ -95,7 +95,7 @@ def _blocks(th, lengths, n, position, base, a, b, hashes, sigs, shingles):
     for g in range(lengths.shape[0]):
         end = start + lengths[g]
         hashes[g] = _sequence(th, start, end, base, position)
-        if end - start >= n:
+        if end - start >= n and a.shape[0]:  # no permutations (exact matching only): hashes alone
             sig = sigs[row]
             sig[:] = _MAX32
             for p in range(start, end - n + 1):
@@ -119,7 +119,7 @@ def block_prints(th: np.ndarray, lengths: np.ndarray, n: int, a: np.ndarray, b: 
         >>> len(hashes), sigs.shape, len(shingles)
         (2, (2, 1), 3)
     """
-    windows = np.maximum(lengths - n + 1, 0)
+    windows = np.maximum(lengths - n + 1, 0) if len(a) else np.zeros(len(lengths), np.int64)
     hashes = np.empty(len(lengths), dtype=np.uint64)
     sigs = np.empty((int(np.count_nonzero(windows)), len(a)), dtype=np.uint32)
     shingles = np.empty(int(windows.sum()), dtype=np.uint32)
@@ -144,7 +144,7 @@ def _documents(th, token_start, lengths, occ_u, occ_doc, sig_row, block_sigs, n,
                 written += 1
             o += 1
         hashes[d] = _sequence(stream, first, written, base, position) if written > first else np.uint64(0)
-        if written - first < n:
+        if written - first < n or not a.shape[0]:
             continue
         sig = sigs[d]
         sig[:] = _MAX32
@@ -257,7 +257,7 @@ def _pairs(keys, out):
     found = 0
     for i in range(n):
         key = keys[i]
-        slot = np.int64(key >> np.uint64(64 - bits))  # band keys are well mixed: the top bits will do
+        slot = np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
         while True:
             first = slot_first[slot]
             if first < 0:

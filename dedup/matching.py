@@ -122,7 +122,7 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
 
 # Pairs verified between two releases of the spilled streams' pages (see ``Streams.release``). A read
 # maps not one 4 KiB page but up to 64 KiB around it (the kernel's fault-around), so 1,000 pairs can
-# leave up to about 128 MiB resident.
+# leave up to about 128 MiB resident (per verifying thread: with T threads, T chunks between releases).
 VERIFY_CHUNK = 1_000
 
 

@@ -1,7 +1,8 @@
 """The stages wired together: read -> fingerprint (pass 1) -> match -> decide -> report/clean (pass 2).
 
-Pass 1 keeps only numbers per block and document (spans, hashes, signatures, token hashes); pass 2
-reads the input again to fill the report's text column and, for ``clean``, to write the output.
+Pass 1 keeps numbers per block and document (spans, hashes, band keys, token hashes); a scan also
+sets the block texts aside on disk and fills its report from them, while ``clean`` reads the input a
+second time (pass 2) to write the output and the report's texts.
 
 Example:
     >>> findings = scan(["seeds"], report=None)
@@ -55,7 +56,7 @@ from dedup.frames import join_by_frame
 from dedup.kernels import sequence_hashes, warm_up
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
-from dedup.texts import TextStore
+from dedup.texts import HEAD_CHARS, TextStore
 
 
 class Progress(Protocol):
@@ -77,7 +78,7 @@ class RunStats:
     chars_removed: int = 0
     docs_dropped: int = 0
     band_keys_spilled: bool = False
-    workers: int = 1  # threads that fingerprinted
+    workers: int = 1  # --workers: threads that fingerprint and verify
     seconds: dict[str, float] = field(default_factory=dict)
     reader: Counters = field(default_factory=Counters)
 
@@ -381,8 +382,9 @@ def _without(text: str, cuts: list[tuple[int, int]]) -> str:
 
 
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, stats: RunStats,
-                out: Path | None, stdout: bool, workdir: Path) -> pl.DataFrame:
-    """Stream the input again: give each finding its text and, when asked, write the cleaned corpus.
+                out: Path | None, workdir: Path) -> pl.DataFrame:
+    """``clean``'s second read: write the cleaned corpus to ``out`` (None: JSON Lines on stdout) and
+    give each finding its text.
 
     ``findings`` are sorted by document (as :func:`decide` returns them), so they are walked in step
     with the records, with no Python object per finding but its text."""
@@ -393,7 +395,6 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
     # rows[d]:rows[d + 1] are the findings of document d
     rows = np.searchsorted(doc, np.arange(int(doc.max()) + 2)) if len(doc) else np.zeros(1, np.int64)
     texts = [""] * len(findings)
-    writing = out is not None or stdout
     staged = workdir / "out" if (out is not None and len(sources) > 1) else None
     if staged is not None:
         staged.mkdir()
@@ -401,22 +402,20 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
     counters = Counters()
     rereading = replace(config, site_field=None)  # sites were needed for deciding only
     for source in sources:
-        writer = None
-        if writing:
-            if stdout:
-                target = None
-            elif staged is not None:
-                target = staged / source.name
-            else:
-                target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
-            writer = writer_for(source, target, config)
+        if out is None:
+            target = None
+        elif staged is not None:
+            target = staged / source.name
+        else:
+            target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
+        writer = writer_for(source, target, config)
         for record in iter_records(source, rereading, counters):
             text: str | None = record.text
             spans = []
             lo, hi = (int(rows[number]), int(rows[number + 1])) if number + 1 < len(rows) else (0, 0)
             for k, start, end, is_whole, remove in zip(range(lo, hi), starts[lo:hi].tolist(), ends[lo:hi].tolist(),
                                                        whole[lo:hi].tolist(), removes[lo:hi].tolist()):
-                texts[k] = record.text[start:end][:200] if is_whole else record.text[start:end]
+                texts[k] = record.text[start:end][:HEAD_CHARS] if is_whole else record.text[start:end]
                 if remove:
                     if is_whole:
                         text = None
@@ -428,15 +427,12 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
             elif spans:
                 cuts = _cuts(record.text, spans)
                 stats.chars_removed += sum(end - start for start, end in cuts)
-                if writer is not None:  # a scan only counts what cleaning would cut
-                    text = _without(record.text, cuts)
-            if writer is not None:
-                writer.write(record, text)
+                text = _without(record.text, cuts)
+            writer.write(record, text)
             number += 1
-        if writer is not None:
-            writer.close()
-            if target is not None and staged is None:
-                publish(target, out)
+        writer.close()
+        if target is not None and staged is None:
+            publish(target, out)
     if staged is not None:
         publish(staged, out)
     return findings.with_columns(text=pl.Series(texts, dtype=pl.String))
@@ -507,7 +503,7 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         if texts is not None:
             findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings)
         else:
-            findings = second_pass(sources, findings, config, stats, out, stdout, workdir)
+            findings = second_pass(sources, findings, config, stats, out, workdir)
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:

@@ -36,7 +36,7 @@ REPORT_HEADER = [
     "kept_doc", "kept_block", "action", "text",
 ]
 
-# Run the API in this process unless a test is about worker pools.
+# One thread unless a test is about threads.
 API = {"workers": 1}
 
 _SYLLABLES = ["ka", "lo", "mi", "ner", "sto", "vi", "tu", "ran", "pel", "dor", "qui", "zen", "fa", "gor", "hu", "bex"]

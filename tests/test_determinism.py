@@ -98,3 +98,15 @@ def test_a_scan_reports_what_cleaning_reports_without_reading_the_input_again(co
     assert scanned["text"].null_count() == 0 and len(scanned) > 20
     assert (scan_stats.chars_removed, scan_stats.docs_dropped) == (clean_stats.chars_removed, clean_stats.docs_dropped)
     assert scan_stats.chars_removed > 0 and scan_stats.docs_dropped > 0
+
+
+def test_band_store_spills_in_parts_of_about_a_quarter_of_its_budget(tmp_path):
+    sigs = np.random.default_rng(4).integers(0, 2**32, size=(140, 12), dtype=np.uint32)
+    store = BandStore(bands=4, budget=2000, folder=tmp_path)  # a batch of 7 rows is 224 bytes
+    for lo in range(0, 140, 7):
+        store.append(band_keys(sigs[lo:lo + 7], bands=4, rows=3))
+    rows = [pl.read_parquet(part).height for part in sorted(tmp_path.glob("*.parquet"))]
+    assert store.spilled and len(rows) > 3
+    assert max(rows) * 4 * 8 <= 2000 // 4 + 224  # a quarter of the budget, plus at most one batch
+    assert sum(rows) + store.held // (4 * 8) == 140
+    assert np.array_equal(store.band(2), band_keys(sigs, bands=4, rows=3)[:, 2])
