@@ -55,7 +55,7 @@ def test_missing_path_exits_1_naming_it(cli, tmp_path):
 
 
 @pytest.mark.parametrize(("option", "value"), [("--threshold", "1.5"), ("--num-perm", "0"),
-                                               ("--doc-threshold", "0"), ("--ngram", "0"),
+                                               ("--doc-threshold", "0"), ("--ngram", "0"), ("--ngram", "65"),
                                                ("--boilerplate-min-docs", "1"), ("--memory-limit", "lots")])
 def test_bad_option_values_exit_1_naming_the_option(cli_inprocess, tmp_path, option, value):
     result = cli_inprocess("scan", SEED_FILE, option, value, "--report", "r.csv")
