@@ -23,7 +23,7 @@ from rapidfuzz.distance import LCSseq
 
 from dedup.bands import BandStore
 from dedup.clusters import Similarity, honest_clusters
-from dedup.kernels import first_ids, jaccard_pairs
+from dedup.kernels import first_ids, jaccard_pairs, lcs_pairs
 from dedup.lsh import candidate_pairs
 
 
@@ -126,11 +126,27 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
 VERIFY_CHUNK = 1_000
 
 
+def _in_chunks(work, count: int, threads: int, streams) -> None:
+    """``work(lo)`` for lo = 0, VERIFY_CHUNK, ... below ``count``, on ``threads`` threads (the compiled
+    kernels run without the GIL), handing ``streams``' pages back to the OS between rounds."""
+    chunks = range(0, count, VERIFY_CHUNK)
+    if threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            for done, _ in enumerate(pool.map(work, chunks), start=1):
+                if done % threads == 0:
+                    streams.release()
+    else:
+        for lo in chunks:
+            work(lo)
+            streams.release()
+    streams.release()
+
+
 def exact_jaccard(sets, threads: int = 1) -> Similarity:
     """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.pipeline.Streams`) holds the
     shingle hashes of each signature row: ``sets.view`` one after another, row i from
-    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.kernels.jaccard_pairs`), which runs
-    without the GIL, in chunks of ``VERIFY_CHUNK`` pairs on ``threads`` threads."""
+    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.kernels.jaccard_pairs`) on ``threads``
+    threads."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         out = np.empty(len(left))
@@ -139,17 +155,7 @@ def exact_jaccard(sets, threads: int = 1) -> Similarity:
             out[lo:lo + VERIFY_CHUNK] = jaccard_pairs(sets.view, sets.offsets, left[lo:lo + VERIFY_CHUNK],
                                                       right[lo:lo + VERIFY_CHUNK])
 
-        chunks = range(0, len(left), VERIFY_CHUNK)
-        if threads > 1 and len(chunks) > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                for done, _ in enumerate(pool.map(verify, chunks), start=1):
-                    if done % threads == 0:
-                        sets.release()
-        else:
-            for lo in chunks:
-                verify(lo)
-                sets.release()
-        sets.release()
+        _in_chunks(verify, len(left), threads, sets)
         return out
 
     return similarity
@@ -158,30 +164,39 @@ def exact_jaccard(sets, threads: int = 1) -> Similarity:
 MIN_ALIGNED_RUN = 2
 
 
-def aligned_share(tokens, floor: float) -> Similarity:
+def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
     """Share of the longer token stream that lines up, in order, with the other: the tokens of the
-    longest common subsequence (rapidfuzz's bit-parallel LCS) that lie in aligned runs of at least
-    ``MIN_ALIGNED_RUN`` tokens, over the longer length. A token aligned alone amid differing text is a
-    coincidence (a shared "the"), not copied text.
+    longest common subsequence that lie in aligned runs of at least ``MIN_ALIGNED_RUN`` tokens, over
+    the longer length. A token aligned alone amid differing text is a coincidence (a shared "the"),
+    not copied text.
 
-    ``tokens[i]`` is the token-hash stream of signature row i (a :class:`dedup.pipeline.Streams`). A pair differing in at most 10% of the
-    longer text scores at least 0.9, however many places the differences are spread over. Pairs whose
-    whole LCS cannot reach ``floor`` score 0 without the runs being worked out.
+    ``tokens[i]`` is the token-hash stream of signature row i (a :class:`dedup.pipeline.Streams`). A
+    pair differing in at most 10% of the longer text scores at least 0.9, however many places the
+    differences are spread over. The whole LCS is an upper bound, computed for every pair in compiled
+    code on ``threads`` threads (:func:`dedup.kernels.lcs_pairs`); only pairs whose bound reaches
+    ``floor`` are aligned (rapidfuzz's LCS opcodes) to count the runs, and the others score 0.
     """
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         out = np.zeros(len(left))
-        for k, (a, b) in enumerate(zip(left.tolist(), right.tolist())):
-            if k % VERIFY_CHUNK == VERIFY_CHUNK - 1:
+        # The same answer either way round: an LCS can align ties differently.
+        first, second = np.minimum(left, right), np.maximum(left, right)
+        sizes = np.diff(tokens.offsets)
+        longer = np.maximum(sizes[first], sizes[second]) if len(left) else np.zeros(0, np.int64)
+        bound = np.empty(len(left), dtype=np.int64)
+
+        def measure(lo: int) -> None:
+            bound[lo:lo + VERIFY_CHUNK] = lcs_pairs(tokens.view, tokens.offsets, first[lo:lo + VERIFY_CHUNK],
+                                                    second[lo:lo + VERIFY_CHUNK])
+
+        _in_chunks(measure, len(left), threads, tokens)
+        out[longer == 0] = 1.0
+        for done, k in enumerate(np.flatnonzero((longer > 0) & (bound >= floor * longer)).tolist(), start=1):
+            x, y = tokens[first[k]].tolist(), tokens[second[k]].tolist()  # rapidfuzz reads lists faster
+            runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
+            out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer[k]
+            if done % VERIFY_CHUNK == 0:
                 tokens.release()
-            a, b = min(a, b), max(a, b)  # the same answer either way round (an LCS can align ties differently)
-            x, y = tokens[a].tolist(), tokens[b].tolist()  # rapidfuzz reads lists faster than arrays
-            longer = max(len(x), len(y))
-            if not longer:
-                out[k] = 1.0
-            elif LCSseq.similarity(x, y) >= floor * longer:
-                runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
-                out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer
         tokens.release()
         return out
 

@@ -291,7 +291,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     near_docs = None
     if config.near:
         near_docs = NearSettings(prints.doc_bands, config.doc_threshold,
-                                 aligned_share(prints.doc_tokens, config.doc_threshold), config.workers)
+                                 aligned_share(prints.doc_tokens, config.doc_threshold, config.workers),
+                                 config.workers)
     m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
     docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
     copies = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))

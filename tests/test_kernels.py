@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.kernels import block_prints, bucket_pairs, document_prints, first_ids, jaccard_pairs
+from dedup.kernels import block_prints, bucket_pairs, document_prints, first_ids, jaccard_pairs, lcs_pairs
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
@@ -84,3 +84,16 @@ def test_first_ids_number_equal_values_by_first_appearance(values):
     item, first = first_ids(np.array(values, dtype=np.uint64))
     assert item.tolist() == expected_item
     assert first.tolist() == expected_first
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(0, 200), st.integers(1, 12))
+def test_lcs_length_equals_rapidfuzz(seed, m, n, alphabet):
+    """Streams of up to 200 tokens span up to four 64-bit words, so the carry between words counts."""
+    from rapidfuzz.distance import LCSseq
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.integers(0, alphabet, m).tolist(), rng.integers(0, alphabet, n).tolist()
+    flat = np.array(x + y, dtype=np.uint32)
+    found = lcs_pairs(flat, np.array([0, m, m + n]), np.array([0, 1]), np.array([1, 0]))
+    assert found.tolist() == [LCSseq.similarity(x, y)] * 2
