@@ -3,7 +3,8 @@
 numpy alone needs a (shingles x permutations) matrix in memory and several passes over it to sign a
 batch; here each shingle is mixed, permuted and folded into its group's minimum in one pass that
 LLVM vectorises. Groups are given as ``starts`` into a flat array and each ends where the next
-starts. Kernels are compiled on first use and cached on disk (``cache=True``).
+starts. Kernels are compiled on first use and cached on disk (``cache=True``); :func:`warm_up`
+loads these and those of :mod:`dedup.tables` and :mod:`dedup.compare`.
 
 Example:
     >>> import numpy as np
@@ -11,14 +12,15 @@ Example:
     >>> hashes, sigs, shingles = block_prints(np.arange(6, dtype=np.uint64), np.array([4, 2]), 3, a, b)
     >>> sigs.shape, sigs.dtype.name, len(shingles)
     ((1, 2), 'uint32', 2)
-    >>> jaccard_pairs(np.array([3, 1, 2, 4, 2, 3, 2], np.uint32), np.array([0, 3, 7]), np.array([0]), np.array([1]))
-    array([0.5])
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+from dedup.compare import jaccard_pairs, lcs_pairs
+from dedup.tables import bucket_pairs, first_ids
 
 _MAX32 = np.uint32(0xFFFFFFFF)
 
@@ -193,237 +195,6 @@ def document_prints(th: np.ndarray, lengths: np.ndarray, occ_u: np.ndarray, occ_
                np.ascontiguousarray(a, np.uint32), np.ascontiguousarray(b, np.uint32), hashes, sigs, stream)
     sigs[counts < n] = _MAX32
     return counts, hashes, sigs, stream
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _next_distinct(values, i, end):
-    """The index after the run of values equal to ``values[i]`` (``values`` sorted)."""
-    x = values[i]
-    i += 1
-    while i < end and values[i] == x:
-        i += 1
-    return i
-
-
-@numba.njit(cache=True, nogil=True)
-def _jaccard(flat, offsets, left, right, out):
-    for k in range(left.shape[0]):
-        a = np.sort(flat[offsets[left[k]]:offsets[left[k] + 1]])
-        b = np.sort(flat[offsets[right[k]]:offsets[right[k] + 1]])
-        i, j, common, union = 0, 0, 0, 0
-        while i < a.shape[0] and j < b.shape[0]:
-            union += 1
-            if a[i] == b[j]:
-                common += 1
-                i = _next_distinct(a, i, a.shape[0])
-                j = _next_distinct(b, j, b.shape[0])
-            elif a[i] < b[j]:
-                i = _next_distinct(a, i, a.shape[0])
-            else:
-                j = _next_distinct(b, j, b.shape[0])
-        while i < a.shape[0]:
-            union += 1
-            i = _next_distinct(a, i, a.shape[0])
-        while j < b.shape[0]:
-            union += 1
-            j = _next_distinct(b, j, b.shape[0])
-        out[k] = common / union if union else 1.0
-
-
-def jaccard_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Jaccard similarity of set ``left[k]`` and set ``right[k]``, where set i holds the values
-    ``flat[offsets[i]:offsets[i + 1]]`` in any order, repeats allowed. Both are sorted when a pair is
-    compared, then merged: sets are only ever sorted for the few items that become candidates.
-
-    Example: sets {1, 2, 3} and {2, 3, 4} -> 0.5.
-    """
-    out = np.empty(len(left), dtype=np.float64)
-    if len(left):
-        _jaccard(flat, np.ascontiguousarray(offsets, np.int64), np.ascontiguousarray(left, np.int64),
-                 np.ascontiguousarray(right, np.int64), out)
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _pairs(keys, out):
-    n = keys.shape[0]
-    bits = 1
-    while (1 << bits) * 2 < 3 * n:  # at most two thirds full: 16 bytes a slot, 24-48 an item
-        bits += 1
-    mask = (1 << bits) - 1
-    slot_key = np.empty(1 << bits, np.uint64)
-    slot_first = np.full(1 << bits, -1, np.int32)
-    slot_last = np.empty(1 << bits, np.int32)
-    found = 0
-    for i in range(n):
-        key = keys[i]
-        slot = np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-        while True:
-            first = slot_first[slot]
-            if first < 0:
-                slot_first[slot] = i
-                slot_key[slot] = key
-                slot_last[slot] = i
-                break
-            if slot_key[slot] == key:
-                out[found] = (np.int64(first) << 32) | i
-                found += 1
-                last = slot_last[slot]
-                if last != first:
-                    out[found] = (np.int64(last) << 32) | i
-                    found += 1
-                slot_last[slot] = i
-                break
-            slot = (slot + 1) & mask
-    return found
-
-
-def bucket_pairs(keys: np.ndarray) -> np.ndarray:
-    """Pairs of positions with equal keys, each as ``left << 32 | right`` (left < right): every member
-    of a bucket paired with the bucket's first member and with the member before it, so a bucket of
-    k gives at most 2(k - 1) pairs. One pass over an open-addressing table: no sort.
-
-    Example: keys 7, 9, 7, 7 -> pairs (0, 2), (0, 3) and (2, 3).
-        >>> [(int(p) >> 32, int(p) & 0xFFFFFFFF) for p in bucket_pairs(np.array([7, 9, 7, 7], np.uint64))]
-        [(0, 2), (0, 3), (2, 3)]
-    """
-    out = np.empty(2 * len(keys), dtype=np.int64)
-    found = _pairs(np.ascontiguousarray(keys, np.uint64), out) if len(keys) else 0
-    return out[:found]
-
-
-@numba.njit(cache=True, nogil=True)
-def _first_ids(values, item, first):
-    n = values.shape[0]
-    bits = 1
-    while (1 << bits) * 2 < 3 * n:
-        bits += 1
-    mask = (1 << bits) - 1
-    slot_value = np.empty(1 << bits, np.uint64)
-    slot_item = np.full(1 << bits, -1, np.int64)
-    items = 0
-    for i in range(n):
-        value = values[i]
-        slot = np.int64((value * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-        while True:
-            known = slot_item[slot]
-            if known < 0:
-                slot_item[slot] = items
-                slot_value[slot] = value
-                first[items] = i
-                item[i] = items
-                items += 1
-                break
-            if slot_value[slot] == value:
-                item[i] = known
-                break
-            slot = (slot + 1) & mask
-    return items
-
-
-def first_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Equal values numbered 0, 1, ... in order of first appearance: each value's number, and the
-    position where each number first appears. What ``np.unique(return_index, return_inverse)`` and a
-    renumbering give, in one pass over a hash table instead of sorts.
-
-    Example:
-        >>> item, first = first_ids(np.array([9, 4, 9, 7, 4], np.uint64))
-        >>> item.tolist(), first.tolist()
-        ([0, 1, 0, 2, 1], [0, 1, 3])
-    """
-    item = np.empty(len(values), dtype=np.int64)
-    first = np.empty(len(values), dtype=np.int64)
-    items = _first_ids(np.ascontiguousarray(values, np.uint64), item, first) if len(values) else 0
-    return item, first[:items].copy()
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _popcount(x):
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _slot_of(token, bits):
-    return np.int64((np.uint64(token) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-
-
-@numba.njit(cache=True, nogil=True)
-def _lcs(a, b):
-    """Length of the longest common subsequence of a and b (a the shorter): Hyyro's bit-parallel
-    recurrence, one bit per position of a, V = (V + U) | (V - U) with U = V & match(b_j)."""
-    m = a.shape[0]
-    if m == 0:
-        return 0
-    words = (m + 63) // 64
-    bits = 1
-    while (1 << bits) < 2 * m:
-        bits += 1
-    mask = (1 << bits) - 1
-    slot_token = np.empty(1 << bits, np.uint32)
-    slot_id = np.full(1 << bits, -1, np.int64)
-    position_id = np.empty(m, np.int64)
-    ids = 0
-    for i in range(m):
-        slot = _slot_of(a[i], bits)
-        while slot_id[slot] >= 0 and slot_token[slot] != a[i]:
-            slot = (slot + 1) & mask
-        if slot_id[slot] < 0:
-            slot_id[slot] = ids
-            slot_token[slot] = a[i]
-            ids += 1
-        position_id[i] = slot_id[slot]
-    matches = np.zeros((ids, words), np.uint64)
-    for i in range(m):
-        matches[position_id[i], i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-    v = np.full(words, np.uint64(0xFFFFFFFFFFFFFFFF))
-    for j in range(b.shape[0]):
-        slot = _slot_of(b[j], bits)
-        while slot_id[slot] >= 0 and slot_token[slot] != b[j]:
-            slot = (slot + 1) & mask
-        row = slot_id[slot]
-        if row < 0:
-            continue  # a token a lacks changes nothing
-        carry = np.uint64(0)
-        for w in range(words):
-            x = v[w]
-            u = x & matches[row, w]
-            low = x + u
-            total = low + carry
-            carry = np.uint64(1) if (low < x or total < low) else np.uint64(0)
-            v[w] = total | (x & ~u)  # V - U is V & ~U, as U's bits are V's
-    ones = 0
-    for w in range(words):
-        word = v[w]
-        if w == words - 1 and m & 63:
-            word &= (np.uint64(1) << np.uint64(m & 63)) - np.uint64(1)
-        ones += _popcount(word)
-    return m - ones
-
-
-@numba.njit(cache=True, nogil=True)
-def _lcs_pairs(flat, offsets, left, right, out):
-    for k in range(left.shape[0]):
-        a = flat[offsets[left[k]]:offsets[left[k] + 1]]
-        b = flat[offsets[right[k]]:offsets[right[k] + 1]]
-        out[k] = _lcs(a, b) if a.shape[0] <= b.shape[0] else _lcs(b, a)
-
-
-def lcs_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Length of the longest common subsequence of token streams ``left[k]`` and ``right[k]``, where
-    stream i is ``flat[offsets[i]:offsets[i + 1]]``; compiled, without the GIL.
-
-    Example: streams 1 2 3 4 and 2 4 3 share 2 3 (or 2 4) -> 2.
-        >>> lcs_pairs(np.array([1, 2, 3, 4, 2, 4, 3], np.uint32), np.array([0, 4, 7]), np.array([0]), np.array([1]))
-        array([2])
-    """
-    out = np.empty(len(left), dtype=np.int64)
-    if len(left):
-        _lcs_pairs(flat, np.ascontiguousarray(offsets, np.int64), np.ascontiguousarray(left, np.int64),
-                   np.ascontiguousarray(right, np.int64), out)
-    return out
 
 
 def warm_up() -> None:

@@ -1,7 +1,7 @@
 """Locality-sensitive hashing: band keys of MinHash signatures and the candidate pairs they give.
 
 Candidates come one band at a time (so only one band's keys are in memory), from a hash table of
-that band's keys built in compiled code (:func:`dedup.kernels.bucket_pairs`), not from a sort or a
+that band's keys built in compiled code (:func:`dedup.tables.bucket_pairs`), not from a sort or a
 Python dict. Inside a bucket each member is paired with the bucket's first member and with the
 member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of k(k - 1)/2.
 
@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from dedup.kernels import bucket_pairs
+from dedup.tables import bucket_pairs
 
 _U64 = np.uint64
 _ROW_MULTIPLIERS = np.array([(0xC2B2AE3D27D4EB4F * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF for k in range(1024)], dtype=_U64)

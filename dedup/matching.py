@@ -23,8 +23,9 @@ from rapidfuzz.distance import LCSseq
 
 from dedup.bands import BandStore
 from dedup.clusters import Similarity, honest_clusters
-from dedup.kernels import first_ids, jaccard_pairs, lcs_pairs
+from dedup.compare import jaccard_pairs, lcs_pairs
 from dedup.lsh import candidate_pairs
+from dedup.tables import first_ids
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _in_chunks(work, count: int, threads: int, streams) -> None:
 def exact_jaccard(sets, threads: int = 1) -> Similarity:
     """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.pipeline.Streams`) holds the
     shingle hashes of each signature row: ``sets.view`` one after another, row i from
-    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.kernels.jaccard_pairs`) on ``threads``
+    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.compare.jaccard_pairs`) on ``threads``
     threads."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -173,7 +174,7 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
     ``tokens[i]`` is the token-hash stream of signature row i (a :class:`dedup.pipeline.Streams`). A
     pair differing in at most 10% of the longer text scores at least 0.9, however many places the
     differences are spread over. The whole LCS is an upper bound, computed for every pair in compiled
-    code on ``threads`` threads (:func:`dedup.kernels.lcs_pairs`); only pairs whose bound reaches
+    code on ``threads`` threads (:func:`dedup.compare.lcs_pairs`); only pairs whose bound reaches
     ``floor`` are aligned (rapidfuzz's LCS opcodes) to count the runs, and the others score 0.
     """
 

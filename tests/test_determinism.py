@@ -93,7 +93,7 @@ def test_a_scan_reports_what_cleaning_reports_without_reading_the_input_again(co
     (corpus / "page07.txt").write_text((corpus / "page07.txt").read_text().rstrip("\n"))  # no final break
     config = Config(workers=1, boilerplate_min_docs=3, unit=unit)
     scanned, scan_stats = run([str(corpus)], config, report=tmp_path / "scan.csv")
-    cleaned, clean_stats = run([str(corpus)], config, report=tmp_path / "clean.csv", out=tmp_path / "out")
+    _, clean_stats = run([str(corpus)], config, report=tmp_path / "clean.csv", out=tmp_path / "out")
     assert (tmp_path / "scan.csv").read_bytes() == (tmp_path / "clean.csv").read_bytes()
     assert scanned["text"].null_count() == 0 and len(scanned) > 20
     assert (scan_stats.chars_removed, scan_stats.docs_dropped) == (clean_stats.chars_removed, clean_stats.docs_dropped)

@@ -159,7 +159,7 @@ def test_jsonl_records_python_json_reads_are_read_and_kept_byte_for_byte(tmp_pat
     """orjson reads strict JSON; a record only Python's json takes (NaN, an integer beyond 64 bits, a
     lone surrogate escape) is read the same way and written back unchanged."""
     extras = ['"score": NaN', '"big": 123456789012345678901234567890', '"odd": "\\ud800"']
-    lines = ['{"id": "%s", %s, "text": %s}' % (k, extra, json.dumps(TEXTS[k])) for k, extra in zip(ORDER, extras)]
+    lines = [f'{{"id": "{k}", {extra}, "text": {json.dumps(TEXTS[k])}}}' for k, extra in zip(ORDER, extras)]
     src = tmp_path / "c.jsonl"
     src.write_text("\n".join(lines) + "\n")
     out = tmp_path / "o.jsonl"
@@ -173,7 +173,7 @@ def test_jsonl_records_python_json_reads_are_read_and_kept_byte_for_byte(tmp_pat
 def test_an_id_beyond_64_bits_is_reported_digit_for_digit(tmp_path):
     src = tmp_path / "c.jsonl"
     big = 123456789012345678901234567890
-    src.write_text("\n".join('{"id": %d, "text": %s}' % (big + i, json.dumps(TEXTS[k])) for i, k in enumerate(ORDER)))
+    src.write_text("\n".join(f'{{"id": {big + i}, "text": {json.dumps(TEXTS[k])}}}' for i, k in enumerate(ORDER)))
     assert scan(str(src))["doc_id"].to_list() == [str(big + 1)]  # a is the second record
 
 

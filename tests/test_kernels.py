@@ -6,7 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.kernels import block_prints, bucket_pairs, document_prints, first_ids, jaccard_pairs, lcs_pairs
+from dedup.compare import jaccard_pairs, lcs_pairs
+from dedup.kernels import block_prints, document_prints
+from dedup.tables import bucket_pairs, first_ids
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
