@@ -153,7 +153,7 @@ def site_of(value: object) -> str | None:
     scheme, sep, rest = text.partition("://")
     if not sep:
         return text or None
-    if scheme.lower() in ("http", "https") and not any(c in text for c in "\t\r\n[]"):
+    if scheme.lower() in ("http", "https") and not _ODD_URL.search(text):
         # What urlsplit(text).hostname gives for such a URL, without its cost (5 us a record).
         host = _NETLOC_END.split(rest, maxsplit=1)[0].rpartition("@")[2].partition(":")[0].lower()
     else:
@@ -165,6 +165,8 @@ def site_of(value: object) -> str | None:
 
 
 _NETLOC_END = re.compile(r"[/?#]")
+# What urlsplit strips from a URL or reads as an IPv6 host: such URLs go through urlsplit itself.
+_ODD_URL = re.compile(r"[\t\r\n\[\]]")
 # 2**64 has 20 digits: a JSON integer orjson cannot hold exactly has at least that many.
 _LONG_DIGITS = re.compile(rb"\d{20}")
 
@@ -250,6 +252,7 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
     stream, raw = _open_binary(source.path)
     compressed = stream is not raw
     read_to = consumed = 0
+    id_field, site_field = config.id_field, config.site_field
     with raw, stream:
         try:
             for lineno, line in enumerate(stream, start=1):
@@ -265,21 +268,24 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
                 if not isinstance(obj, dict):
                     _reject(f"{source.path}:{lineno}: a JSON object was expected", config, counters)
                     continue
-                if isinstance(obj.get(config.id_field), float) or isinstance(obj.get(config.site_field), float):
+                doc_id = obj.get(id_field)
+                site = obj.get(site_field) if site_field else None
+                if isinstance(doc_id, float) or isinstance(site, float):
                     obj = json.loads(line)  # an integer beyond 64 bits, which orjson reads as a float
+                    doc_id, site = obj.get(id_field), obj.get(site_field) if site_field else None
                 text = obj.get(config.text_field)
                 if not isinstance(text, str):
                     what = "has no" if text is None else "has a non-string"
                     _reject(f"{source.path}:{lineno}: record {what} {config.text_field!r} field", config, counters)
                     continue
-                if not text.strip():
+                if not text or text.isspace():
                     counters.empty_docs += 1
-                doc_id, site = _fields_of(obj, number, config)
+                doc_id = str(number) if doc_id is None else str(doc_id)
                 number += 1
                 size, consumed = consumed, 0  # this line and any skipped since the last record
                 if compressed:  # input bytes: how far the compressed file has been read
                     size, read_to = raw.tell() - read_to, raw.tell()
-                yield Record(doc_id, text, site, (line, obj), size)
+                yield Record(doc_id, text, site_of(site) if site_field else None, (line, obj), size)
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
             raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
 
