@@ -303,7 +303,7 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     # gathered by number instead of joined (a join would copy every column once more).
     stays = ~prints.docs["doc"].is_in(doc_rows["doc"].implode())
     per_doc = prints.docs.select(site=pl.col("site").rank("dense"), stays=stays).with_columns(
-        site_pages=pl.col("stays").sum().over("site").cast(pl.Int64))
+        site_pages=pl.col("stays").sum().over("site").cast(pl.Int32))
     blocks = prints.take_blocks()
     doc_index = blocks["doc"]
     if not stays.all():
@@ -319,7 +319,7 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
               near_blocks)
     min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)
     blocks = join_by_frame(blocks.with_columns(
-        item=pl.Series(m.item), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim)), min_docs
+        item=pl.Series(m.item, dtype=pl.UInt32), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim)), min_docs
     ).drop("sig", "frame")
     block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars, min_docs,
                                 config.drop_duplicate_blocks, config.keep, config.prose_words)
