@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from dedup.tables import find_slot, table_bits
+
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _next_distinct(values, i, end):
@@ -73,11 +75,6 @@ def _popcount(x):
     return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _slot_of(token, bits):
-    return np.int64((np.uint64(token) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-
-
 @numba.njit(cache=True, nogil=True)
 def _lcs(a, b):
     """Length of the longest common subsequence of a and b (a the shorter): Hyyro's bit-parallel
@@ -86,21 +83,15 @@ def _lcs(a, b):
     if m == 0:
         return 0
     words = (m + 63) // 64
-    bits = 1
-    while (1 << bits) < 2 * m:
-        bits += 1
-    mask = (1 << bits) - 1
+    bits = table_bits(m)
     slot_token = np.empty(1 << bits, np.uint32)
     slot_id = np.full(1 << bits, -1, np.int64)
     position_id = np.empty(m, np.int64)
     ids = 0
     for i in range(m):
-        slot = _slot_of(a[i], bits)
-        while slot_id[slot] >= 0 and slot_token[slot] != a[i]:
-            slot = (slot + 1) & mask
+        slot = find_slot(slot_token, slot_id, a[i], bits)
         if slot_id[slot] < 0:
-            slot_id[slot] = ids
-            slot_token[slot] = a[i]
+            slot_id[slot], slot_token[slot] = ids, a[i]
             ids += 1
         position_id[i] = slot_id[slot]
     matches = np.zeros((ids, words), np.uint64)
@@ -108,10 +99,7 @@ def _lcs(a, b):
         matches[position_id[i], i >> 6] |= np.uint64(1) << np.uint64(i & 63)
     v = np.full(words, np.uint64(0xFFFFFFFFFFFFFFFF))
     for j in range(b.shape[0]):
-        slot = _slot_of(b[j], bits)
-        while slot_id[slot] >= 0 and slot_token[slot] != b[j]:
-            slot = (slot + 1) & mask
-        row = slot_id[slot]
+        row = slot_id[find_slot(slot_token, slot_id, b[j], bits)]
         if row < 0:
             continue  # a token a lacks changes nothing
         carry = np.uint64(0)

@@ -1,7 +1,8 @@
 """Compiled hash tables over 64-bit keys (numba): equal keys found in one pass, with no sort.
 
-Both kernels place a key by the top bits of the key times an odd constant, in a table at most two
-thirds full, and probe linearly; they run without the GIL.
+Both kernels (and :func:`dedup.compare.lcs_pairs`) place a key by the top bits of the key times an
+odd constant, in a table at most two thirds full (:func:`table_bits`), and probe linearly
+(:func:`find_slot`); they run without the GIL.
 
 Example:
     >>> import numpy as np
@@ -15,37 +16,45 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def table_bits(n):
+    """log2 of the slots for n keys: a table at most two thirds full."""
+    bits = 1
+    while (1 << bits) * 2 < 3 * n:
+        bits += 1
+    return bits
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def find_slot(slot_keys, marks, key, bits):
+    """The slot that holds ``key``, or the empty one (``marks`` < 0) where it goes: starting from the
+    top bits of the key times an odd constant, probing linearly."""
+    mask = (1 << bits) - 1
+    slot = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+    while marks[slot] >= 0 and slot_keys[slot] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
 @numba.njit(cache=True, nogil=True)
 def _pairs(keys, out):
-    n = keys.shape[0]
-    bits = 1
-    while (1 << bits) * 2 < 3 * n:  # at most two thirds full: 16 bytes a slot, 24-48 an item
-        bits += 1
-    mask = (1 << bits) - 1
+    bits = table_bits(keys.shape[0])  # 16 bytes a slot, 24-48 a key
     slot_key = np.empty(1 << bits, np.uint64)
     slot_first = np.full(1 << bits, -1, np.int32)
     slot_last = np.empty(1 << bits, np.int32)
     found = 0
-    for i in range(n):
-        key = keys[i]
-        slot = np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-        while True:
-            first = slot_first[slot]
-            if first < 0:
-                slot_first[slot] = i
-                slot_key[slot] = key
-                slot_last[slot] = i
-                break
-            if slot_key[slot] == key:
-                out[found] = (np.int64(first) << 32) | i
-                found += 1
-                last = slot_last[slot]
-                if last != first:
-                    out[found] = (np.int64(last) << 32) | i
-                    found += 1
-                slot_last[slot] = i
-                break
-            slot = (slot + 1) & mask
+    for i in range(keys.shape[0]):
+        slot = find_slot(slot_key, slot_first, keys[i], bits)
+        first = slot_first[slot]
+        if first < 0:
+            slot_first[slot], slot_key[slot], slot_last[slot] = i, keys[i], i
+            continue
+        out[found] = (np.int64(first) << 32) | i
+        found += 1
+        if slot_last[slot] != first:
+            out[found] = (np.int64(slot_last[slot]) << 32) | i
+            found += 1
+        slot_last[slot] = i
     return found
 
 
@@ -65,30 +74,17 @@ def bucket_pairs(keys: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _first_ids(values, item, first):
-    n = values.shape[0]
-    bits = 1
-    while (1 << bits) * 2 < 3 * n:
-        bits += 1
-    mask = (1 << bits) - 1
+    bits = table_bits(values.shape[0])
     slot_value = np.empty(1 << bits, np.uint64)
     slot_item = np.full(1 << bits, -1, np.int64)
     items = 0
-    for i in range(n):
-        value = values[i]
-        slot = np.int64((value * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-        while True:
-            known = slot_item[slot]
-            if known < 0:
-                slot_item[slot] = items
-                slot_value[slot] = value
-                first[items] = i
-                item[i] = items
-                items += 1
-                break
-            if slot_value[slot] == value:
-                item[i] = known
-                break
-            slot = (slot + 1) & mask
+    for i in range(values.shape[0]):
+        slot = find_slot(slot_value, slot_item, values[i], bits)
+        if slot_item[slot] < 0:
+            slot_item[slot], slot_value[slot] = items, values[i]
+            first[items] = i
+            items += 1
+        item[i] = slot_item[slot]
     return items
 
 
