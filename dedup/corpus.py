@@ -239,8 +239,8 @@ def _fields_of(obj: dict, number: int, config: Config) -> tuple[str, str | None]
 def _parse_slowly(line: bytes, where: str, config: Config, counters: Counters) -> object | None:
     """A line orjson (strict RFC 8259, UTF-8 only) refused, read as Python's json reads it, which also
     takes NaN, integers of any size and, after replacement, invalid UTF-8; None when rejected."""
-    try:
-        return json.loads(_decode(line, where, config, counters))
+    try:  # without its line break, so that an error's column is on this line
+        return json.loads(_decode(line.rstrip(b"\r\n"), where, config, counters))
     except json.JSONDecodeError as err:
         _reject(f"{where}: malformed JSON ({err.msg} at column {err.colno})", config, counters)
         return None

@@ -80,6 +80,12 @@ def test_malformed_json_line_fails_naming_file_and_line(tmp_path, bad):
         scan(str(src))
 
 
+def test_a_record_cut_short_is_reported_at_the_column_where_it_ends(tmp_path):
+    src = _with_bad_line(tmp_path, b'{"id": "x", "text": ')
+    with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(Expecting value at column 21\)"):
+        scan(str(src))
+
+
 def test_on_error_skip_skips_and_counts_malformed_lines(tmp_path):
     src = _with_bad_line(tmp_path, b'{"id": "broken", "text": "no end')
     out = tmp_path / "o.jsonl"
