@@ -96,7 +96,7 @@ Threshold = Annotated[float, typer.Option(help="Jaccard similarity from which tw
 DocThreshold = Annotated[float, typer.Option(help="Share of the longer document that must line up with the other.")]
 KeepOpt = Annotated[Keep, typer.Option(help="Which copy of a cluster is kept: the first in input order, or the longest.")]
 Seed = Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")]
-Workers = Annotated[int | None, typer.Option(help="Threads for fingerprinting, LSH and verifying blocks [default: all cores].")]
+Workers = Annotated[int | None, typer.Option(help="Threads for fingerprinting, LSH and verifying candidates [default: all cores].")]
 MemoryLimit = Annotated[str | None, typer.Option(help="Memory budget, e.g. 4G, for what can spill: LSH band keys go to disk past an eighth of it each (blocks, documents). Not a hard cap on the whole run [default: keep them in memory].")]
 KeepFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
 DropFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
