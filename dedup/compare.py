@@ -75,6 +75,11 @@ def _popcount(x):
     return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
+# The match table of a stream has a row per distinct token and a bit per position: it grows with the
+# square of a long, varied stream. Past 4M words (32 MiB) :func:`lcs_pairs` answers -1 instead.
+_LCS_TABLE_WORDS = 1 << 22
+
+
 @numba.njit(cache=True, nogil=True)
 def _lcs(a, b):
     """Length of the longest common subsequence of a and b (a the shorter): Hyyro's bit-parallel
@@ -94,6 +99,8 @@ def _lcs(a, b):
             slot_id[slot], slot_token[slot] = ids, a[i]
             ids += 1
         position_id[i] = slot_id[slot]
+    if ids * words > _LCS_TABLE_WORDS:
+        return -1  # too long and varied for the table: the caller measures this pair another way
     matches = np.zeros((ids, words), np.uint64)
     for i in range(m):
         matches[position_id[i], i >> 6] |= np.uint64(1) << np.uint64(i & 63)
@@ -129,7 +136,8 @@ def _lcs_pairs(flat, offsets, left, right, out):
 
 def lcs_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Length of the longest common subsequence of token streams ``left[k]`` and ``right[k]``, where
-    stream i is ``flat[offsets[i]:offsets[i + 1]]``; compiled, without the GIL.
+    stream i is ``flat[offsets[i]:offsets[i + 1]]``; compiled, without the GIL. -1 for a pair whose
+    shorter stream would need a match table of over 32 MiB (tens of thousands of distinct tokens).
 
     Example: streams 1 2 3 4 and 2 4 3 share 2 3 (or 2 4) -> 2.
         >>> lcs_pairs(np.array([1, 2, 3, 4, 2, 4, 3], np.uint32), np.array([0, 4, 7]), np.array([0]), np.array([1]))

@@ -167,8 +167,9 @@ def site_of(value: object) -> str | None:
 _NETLOC_END = re.compile(r"[/?#]")
 # What urlsplit strips from a URL or reads as an IPv6 host: such URLs go through urlsplit itself.
 _ODD_URL = re.compile(r"[\t\r\n\[\]]")
-# 2**64 has 20 digits: a JSON integer orjson cannot hold exactly has at least that many.
-_LONG_DIGITS = re.compile(rb"\d{20}")
+# A JSON integer orjson cannot hold exactly (beyond 64 bits, or below -2**63: 19 digits) has at
+# least 19 digits.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 def _decode(data: bytes, where: str, config: Config, counters: Counters) -> str:
@@ -259,19 +260,21 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
                 consumed += len(line)
                 try:
                     obj = orjson.loads(line)
+                    exact = False
                 except orjson.JSONDecodeError:  # or a blank line, invalid UTF-8, NaN, a huge integer...
                     if not line.strip():
                         continue
                     obj = _parse_slowly(line, f"{source.path}:{lineno}", config, counters)
                     if obj is None:
                         continue
+                    exact = True
                 if not isinstance(obj, dict):
                     _reject(f"{source.path}:{lineno}: a JSON object was expected", config, counters)
                     continue
                 doc_id = obj.get(id_field)
                 site = obj.get(site_field) if site_field else None
-                if isinstance(doc_id, float) or isinstance(site, float):
-                    obj = json.loads(line)  # an integer beyond 64 bits, which orjson reads as a float
+                if not exact and (isinstance(doc_id, float) or isinstance(site, float)):
+                    obj = json.loads(line)  # maybe an integer beyond 64 bits, which orjson reads as a float
                     doc_id, site = obj.get(id_field), obj.get(site_field) if site_field else None
                 text = obj.get(config.text_field)
                 if not isinstance(text, str):

@@ -191,6 +191,8 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
                                                     second[lo:lo + VERIFY_CHUNK])
 
         _in_chunks(measure, len(left), threads, tokens)
+        for k in np.flatnonzero(bound < 0).tolist():  # too long for the compiled table
+            bound[k] = LCSseq.similarity(tokens[first[k]].tolist(), tokens[second[k]].tolist())
         out[longer == 0] = 1.0
         for done, k in enumerate(np.flatnonzero((longer > 0) & (bound >= floor * longer)).tolist(), start=1):
             x, y = tokens[first[k]].tolist(), tokens[second[k]].tolist()  # rapidfuzz reads lists faster

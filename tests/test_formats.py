@@ -197,3 +197,18 @@ def test_site_of_a_malformed_ipv6_url_is_none_not_a_crash():
 
     assert site_of("http://[::1/x") is None
     assert site_of("news.example.org") == "news.example.org"
+
+
+def test_a_rewritten_record_keeps_an_integer_below_minus_2_to_the_63(tmp_path):
+    """orjson reads -9223372036854775809 (19 digits) as a float; the record is re-read exactly."""
+    src = tmp_path / "c.jsonl"
+    src.write_text('{"id": "a", "n": -9223372036854775809, "text": "Same line here twice\\nSame line here twice\\nend"}\n')
+    clean(str(src), str(tmp_path / "o.jsonl"))
+    assert '"n": -9223372036854775809' in (tmp_path / "o.jsonl").read_text()
+
+
+def test_invalid_utf8_with_a_float_id_is_read_not_a_crash(tmp_path):
+    src = tmp_path / "c.jsonl"
+    src.write_bytes(b'{"id": 1.5, "text": "caf\xe9 ok"}\n{"id": 2, "text": "caf\xe9 ok"}\n')
+    found = scan(str(src))
+    assert found.select("doc_id", "kind").rows() == [("2", "duplicate_doc")]

@@ -99,3 +99,22 @@ def test_lcs_length_equals_rapidfuzz(seed, m, n, alphabet):
     flat = np.array(x + y, dtype=np.uint32)
     found = lcs_pairs(flat, np.array([0, m, m + n]), np.array([0, 1]), np.array([1, 0]))
     assert found.tolist() == [LCSseq.similarity(x, y)] * 2
+
+
+def test_lcs_of_a_long_varied_stream_is_left_to_the_caller():
+    """A match table with a row per distinct token would grow with the square of such a stream."""
+    x = np.arange(70_000, dtype=np.uint32)  # 70,000 distinct tokens x 1,094 words: over the 32 MiB cap
+    flat = np.concatenate((x, x[::-1]))
+    assert lcs_pairs(flat, np.array([0, 70_000, 140_000]), np.array([0]), np.array([1])).tolist() == [-1]
+
+
+def test_aligned_share_measures_a_pair_too_long_for_the_table_with_rapidfuzz(tmp_path):
+    from dedup.matching import aligned_share
+    from dedup.pipeline import Streams
+
+    x = np.arange(70_000, dtype=np.uint32)
+    streams = Streams(tmp_path / "tokens.u32")
+    streams.append(np.concatenate((x, x[::-1], x[:10])), np.array([70_000, 70_000, 10]))
+    streams.close()
+    share = aligned_share(streams, 0.9)
+    assert share(np.array([0, 0]), np.array([1, 2])).tolist() == [0.0, 0.0]  # LCS 1 and 10 of 70,000
