@@ -183,7 +183,7 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
         # The same answer either way round: an LCS can align ties differently.
         first, second = np.minimum(left, right), np.maximum(left, right)
         sizes = np.diff(tokens.offsets)
-        longer = np.maximum(sizes[first], sizes[second]) if len(left) else np.zeros(0, np.int64)
+        longer = np.maximum(sizes[first], sizes[second])
         bound = np.empty(len(left), dtype=np.int64)
 
         def measure(lo: int) -> None:

@@ -176,7 +176,7 @@ def _frame(rows: list[Record], start: int, prefix: str) -> pl.DataFrame:
 
 @dataclass
 class _Keyed:
-    """A batch's prints with band keys in place of the (3x larger) signatures, which are not kept."""
+    """A batch's prints and the LSH band keys of its signatures (only the keys are kept)."""
 
     prints: BatchPrints
     block_keys: np.ndarray
@@ -190,8 +190,7 @@ def _fingerprint_batch(docs: pl.DataFrame, config: Config, texts: TextStore | No
     block_shape, doc_shape = _band_shapes(config)
     block_keys = band_keys(prints.block_sigs, *block_shape)
     doc_keys = band_keys(prints.doc_sigs, *doc_shape)
-    no_sigs = np.empty((0, config.num_perm), np.uint32)
-    return _Keyed(replace(prints, block_sigs=no_sigs, doc_sigs=no_sigs, texts=None), block_keys, doc_keys)
+    return _Keyed(prints, block_keys, doc_keys)
 
 
 def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextStore | None) -> Iterator[_Keyed]:
@@ -355,11 +354,9 @@ def _copies_once_cleaned(blocks: pl.DataFrame, block_rows: pl.DataFrame, docs: p
     return document_findings(content)
 
 
-def _cuts(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans to cut from ``text``, sorted and without overlaps, each with the line break that
-    follows it."""
-    cuts: list[tuple[int, int]] = []
-    at = 0
+def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
+    """``text`` without the spans, each with the line break that follows it; and the characters cut."""
+    pieces, cut, at = [], 0, 0
     for start, end in sorted(spans):
         if start < at:
             continue
@@ -367,19 +364,11 @@ def _cuts(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
             end += 2
         elif text.startswith("\n", end):
             end += 1
-        cuts.append((start, end))
-        at = end
-    return cuts
-
-
-def _without(text: str, cuts: list[tuple[int, int]]) -> str:
-    """``text`` with the :func:`_cuts` taken out."""
-    pieces, at = [], 0
-    for start, end in cuts:
         pieces.append(text[at:start])
+        cut += end - start
         at = end
     pieces.append(text[at:])
-    return "".join(pieces)
+    return "".join(pieces), cut
 
 
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, stats: RunStats,
@@ -426,9 +415,8 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, s
                 stats.docs_dropped += 1
                 stats.chars_removed += len(record.text)
             elif spans:
-                cuts = _cuts(record.text, spans)
-                stats.chars_removed += sum(end - start for start, end in cuts)
-                text = _without(record.text, cuts)
+                text, cut = _removals(record.text, spans)
+                stats.chars_removed += cut
             writer.write(record, text)
             number += 1
         writer.close()

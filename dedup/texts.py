@@ -54,7 +54,7 @@ class TextStore:
     def fill(self, findings: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
         """``findings`` (sorted by doc) with their ``text``; and the characters cleaning would remove
         and the documents it would drop, counted as :func:`dedup.pipeline.second_pass` counts them."""
-        keyed = findings.with_row_index("row").with_columns(key=pl.col("block").fill_null(-1))
+        keyed = findings.with_columns(key=pl.col("block").fill_null(-1))
         doc = keyed["doc"].to_numpy()
         parts = []
         files = sorted(self.folder.glob("*.arrow"))
@@ -71,10 +71,11 @@ class TextStore:
             parts.append(joined.with_columns(pl.col("text") + ""))
         if not parts:
             return findings.with_columns(text=pl.lit(None, pl.String)), 0, 0
-        filled = pl.concat(parts).sort("row")
+        filled = pl.concat(parts)  # the files' document ranges cover every finding, in order
         removed = filled.filter(pl.col("action") == "remove")
         whole = pl.col("block").is_null()
         dropped = removed.filter(whole)
         cut = removed.filter(~whole & ~pl.col("doc").is_in(dropped["doc"].implode()))
-        chars = int(dropped["end"].sum() or 0) + int(cut.select(pl.col("end") - pl.col("start") + pl.col("gap")).sum().item() or 0)
+        cut_chars = cut.select(pl.col("end") - pl.col("start") + pl.col("gap")).sum().item()
+        chars = int(dropped["end"].sum() or 0) + int(cut_chars or 0)
         return filled.select(*findings.columns, "text"), chars, dropped["doc"].n_unique()
