@@ -231,10 +231,9 @@ def _reject(message: str, config: Config, counters: Counters) -> None:
     counters.note(message + ", skipped")
 
 
-def _fields_of(obj: dict, number: int, config: Config) -> tuple[str, str | None]:
-    doc_id = obj.get(config.id_field)
-    return (str(number) if doc_id is None else str(doc_id)), (
-        site_of(obj.get(config.site_field)) if config.site_field else None)
+def _fields_of(doc_id: object, site: object, number: int) -> tuple[str, str | None]:
+    """A record's id (its number when it has none) and site, from its id and site field values."""
+    return (str(number) if doc_id is None else str(doc_id)), site_of(site)
 
 
 def _parse_slowly(line: bytes, where: str, config: Config, counters: Counters) -> object | None:
@@ -283,12 +282,12 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
                     continue
                 if not text or text.isspace():
                     counters.empty_docs += 1
-                doc_id = str(number) if doc_id is None else str(doc_id)
+                doc_id, site = _fields_of(doc_id, site, number)
                 number += 1
                 size, consumed = consumed, 0  # this line and any skipped since the last record
                 if compressed:  # input bytes: how far the compressed file has been read
                     size, read_to = raw.tell() - read_to, raw.tell()
-                yield Record(doc_id, text, site_of(site) if site_field else None, (line, obj), size)
+                yield Record(doc_id, text, site, (line, obj), size)
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
             raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
 
@@ -311,7 +310,8 @@ def _read_parquet(source: Source, config: Config, counters: Counters) -> Iterato
                 continue
             if not text.strip():
                 counters.empty_docs += 1
-            doc_id, site = _fields_of(row, number, config)
+            doc_id, site = _fields_of(row.get(config.id_field), row.get(config.site_field) if config.site_field else None,
+                                      number)
             number += 1
             yield Record(doc_id, text, site, (row, schema))
 
