@@ -44,10 +44,10 @@ class BandStore:
         return self.files is not None
 
     def append(self, keys: np.ndarray) -> None:
-        """Add rows of band keys (one column per band, :func:`dedup.lsh.band_keys`) as rows ``len(self)`` on."""
-        if not len(keys):
+        """Add band keys (a row per band, :func:`dedup.lsh.band_keys`) of the rows ``len(self)`` on."""
+        if not keys.shape[1]:
             return
-        self.count += len(keys)
+        self.count += keys.shape[1]
         self.parts.append(keys)
         self.held += keys.nbytes
         if self.budget is None:
@@ -70,9 +70,9 @@ class BandStore:
             while count < len(self.parts) and size <= part_bytes:
                 size += self.parts[count].nbytes
                 count += 1
-            keys = np.concatenate(self.parts[:count])
+            keys = np.concatenate(self.parts[:count], axis=1)
             path = self.folder / f"part-{len(self.files):05d}.parquet"
-            pl.DataFrame({self._column(b): keys[:, b] for b in range(self.bands)}).write_parquet(
+            pl.DataFrame({self._column(b): keys[b] for b in range(self.bands)}).write_parquet(
                 path, compression="uncompressed", statistics=False)
             self.files.append(path)
             self.parts, self.held = self.parts[count:], self.held - size
@@ -80,7 +80,7 @@ class BandStore:
     def band(self, b: int) -> np.ndarray:
         """Band ``b``'s key of every row (its column of each Parquet part, then the rows held)."""
         pieces = [pl.read_parquet(path, columns=[self._column(b)]).to_series().to_numpy() for path in self.files or ()]
-        pieces += [keys[:, b] for keys in self.parts]
+        pieces += [keys[b] for keys in self.parts]
         if not pieces:
             return np.empty(0, np.uint64)
         return np.concatenate(pieces).astype(np.uint64, copy=False)

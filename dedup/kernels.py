@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from dedup.compare import jaccard_pairs, lcs_pairs
-from dedup.tables import bucket_pairs, first_ids
+from dedup.tables import DistinctValues, bucket_pairs, first_ids
 
 _MAX32 = np.uint32(0xFFFFFFFF)
 
@@ -211,4 +211,5 @@ def warm_up() -> None:
     jaccard_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))
     bucket_pairs(np.zeros(2, np.uint64))
     first_ids(np.zeros(2, np.uint64))
+    DistinctValues().add(np.zeros(2, np.uint64))
     lcs_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))

@@ -3,13 +3,15 @@
 Candidates come one band at a time (so only one band's keys are in memory), from a hash table of
 that band's keys built in compiled code (:func:`dedup.tables.bucket_pairs`), not from a sort or a
 Python dict. Inside a bucket each member is paired with the bucket's first member and with the
-member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of k(k - 1)/2.
+member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of k(k - 1)/2. A pair
+found in several bands is kept once by a growing hash set (:class:`dedup.tables.DistinctValues`)
+while the other bands are still being worked on.
 
 Example:
     >>> import numpy as np
     >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 7, 7]], dtype=np.uint32)
     >>> keys = band_keys(sigs, bands=2, rows=2)
-    >>> candidate_pairs(lambda b: keys[:, b], 2, np.arange(3))
+    >>> candidate_pairs(lambda b: keys[b], 2, np.arange(3))
     (array([0]), array([1]))
 """
 
@@ -20,17 +22,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from dedup.tables import bucket_pairs
+from dedup.tables import DistinctValues, bucket_pairs
 
 _U64 = np.uint64
 _ROW_MULTIPLIERS = np.array([(0xC2B2AE3D27D4EB4F * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF for k in range(1024)], dtype=_U64)
 
 
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """A 64-bit key per (item, band): equal keys mean (up to 2^-64 collisions) equal rows of that band."""
-    keys = np.zeros((len(sigs), bands), dtype=_U64)
+    """A 64-bit key per (band, item), band by band (``keys[b]`` is band b of every item, contiguous):
+    equal keys mean (up to 2^-64 collisions) equal rows of that band."""
+    keys = np.zeros((bands, len(sigs)), dtype=_U64)
     for r in range(rows):
-        keys += sigs[:, r : bands * rows : rows].astype(_U64) * _ROW_MULTIPLIERS[r]
+        keys += sigs[:, r : bands * rows : rows].T.astype(_U64) * _ROW_MULTIPLIERS[r]
     keys ^= keys >> _U64(29)
     return keys
 
@@ -47,10 +50,13 @@ def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndar
     def pairs_of(b: int) -> np.ndarray:
         return bucket_pairs(band(b)[rows])
 
+    seen = DistinctValues()
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
-            found = list(pool.map(pairs_of, range(bands)))
+            for pairs in pool.map(pairs_of, range(bands)):
+                seen.add(pairs)
     else:
-        found = [pairs_of(b) for b in range(bands)]
-    pairs = np.unique(np.concatenate(found))
+        for b in range(bands):
+            seen.add(pairs_of(b))
+    pairs = np.sort(seen.values.view(np.int64))
     return pairs >> 32, pairs & 0xFFFFFFFF

@@ -176,7 +176,7 @@ def _frame(rows: list[Record], start: int, prefix: str) -> pl.DataFrame:
 
 @dataclass
 class _Keyed:
-    """A batch's prints and the LSH band keys of its signatures (only the keys are kept)."""
+    """A batch's prints and the LSH band keys of its signatures, a row per band (only the keys are kept)."""
 
     prints: BatchPrints
     block_keys: np.ndarray
@@ -244,8 +244,8 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
         doc_bands.append(keyed.doc_keys)
         tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
         shingles.append(prints.block_shingles, prints.block_shingle_counts)
-        block_rows += len(keyed.block_keys)
-        doc_rows += len(keyed.doc_keys)
+        block_rows += keyed.block_keys.shape[1]
+        doc_rows += keyed.doc_keys.shape[1]
         nbytes = sizes.popleft()
         if progress:
             progress.advance(len(prints.docs), nbytes)

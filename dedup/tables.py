@@ -1,6 +1,6 @@
 """Compiled hash tables over 64-bit keys (numba): equal keys found in one pass, with no sort.
 
-Both kernels (and :func:`dedup.compare.lcs_pairs`) place a key by the top bits of the key times an
+The kernels (and :func:`dedup.compare.lcs_pairs`) place a key by the top bits of the key times an
 odd constant, in a table at most two thirds full (:func:`table_bits`), and probe linearly
 (:func:`find_slot`); they run without the GIL.
 
@@ -102,3 +102,53 @@ def first_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = np.empty(len(values), dtype=np.int64)
     items = _first_ids(np.ascontiguousarray(values, np.uint64), item, first) if len(values) else 0
     return item, first[:items].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_new(values, slot_value, marks, bits, out, count):
+    for i in range(values.shape[0]):
+        slot = find_slot(slot_value, marks, values[i], bits)
+        if marks[slot] < 0:
+            marks[slot], slot_value[slot] = 0, values[i]
+            out[count] = values[i]
+            count += 1
+    return count
+
+
+class DistinctValues:
+    """A set of 64-bit values filled batch by batch: ``values`` holds each value once, in order of first
+    appearance. The table grows as values come, so memory follows the distinct values, not all the
+    values added (LSH gives each near-duplicate pair once per band it shares: ten times over).
+
+    Example:
+        >>> seen = DistinctValues()
+        >>> seen.add(np.array([5, 3, 5], np.uint64)); seen.add(np.array([3, 8], np.uint64))
+        >>> seen.values.tolist()
+        [5, 3, 8]
+    """
+
+    def __init__(self) -> None:
+        self.bits, self.count = 0, 0
+        self.slot_value = np.empty(1, np.uint64)
+        self.marks = np.full(1, -1, np.int8)  # -1: an empty slot
+        self.out = np.empty(0, np.uint64)
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.out[:self.count]
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.ascontiguousarray(values).view(np.uint64)
+        most = self.count + len(values)  # if every value is new
+        if most > len(self.out):
+            self.out = np.concatenate((self.values, np.empty(max(most, 2 * self.count) - self.count, np.uint64)))
+        if table_bits(most) > self.bits:
+            self._rebuild(table_bits(2 * most))  # room to spare: fewer rebuilds
+        self.count = _add_new(values, self.slot_value, self.marks, self.bits, self.out, self.count)
+
+    def _rebuild(self, bits: int) -> None:
+        self.bits = bits
+        self.slot_value = np.empty(1 << bits, np.uint64)
+        self.marks = np.full(1 << bits, -1, np.int8)
+        # Re-adding the distinct values in order writes each back to where it stands.
+        _add_new(self.values, self.slot_value, self.marks, bits, self.out, 0)

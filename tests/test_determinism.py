@@ -109,4 +109,4 @@ def test_band_store_spills_in_parts_of_about_a_quarter_of_its_budget(tmp_path):
     assert store.spilled and len(rows) > 3
     assert max(rows) * 4 * 8 <= 2000 // 4 + 224  # a quarter of the budget, plus at most one batch
     assert sum(rows) + store.held // (4 * 8) == 140
-    assert np.array_equal(store.band(2), band_keys(sigs, bands=4, rows=3)[:, 2])
+    assert np.array_equal(store.band(2), band_keys(sigs, bands=4, rows=3)[2])

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from dedup.compare import jaccard_pairs, lcs_pairs
 from dedup.kernels import block_prints, document_prints
-from dedup.tables import bucket_pairs, first_ids
+from dedup.tables import DistinctValues, bucket_pairs, first_ids
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
@@ -86,6 +86,15 @@ def test_first_ids_number_equal_values_by_first_appearance(values):
     item, first = first_ids(np.array(values, dtype=np.uint64))
     assert item.tolist() == expected_item
     assert first.tolist() == expected_first
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 40), max_size=70), max_size=8))
+def test_distinct_values_keep_each_value_once_in_order_of_first_appearance(batches):
+    seen = DistinctValues()
+    for batch in batches:  # batches of up to 70 values grow the table several times over
+        seen.add(np.array(batch, dtype=np.uint64))
+    assert seen.values.tolist() == list(dict.fromkeys(v for batch in batches for v in batch))
 
 
 @settings(max_examples=300, deadline=None)

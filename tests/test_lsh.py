@@ -10,8 +10,8 @@ from dedup.lsh import band_keys, candidate_pairs
 
 
 def _brute_force(keys: np.ndarray, rows: np.ndarray) -> set[tuple[int, int]]:
-    picked = keys[rows]
-    return {(i, j) for i, j in itertools.combinations(range(len(rows)), 2) if (picked[i] == picked[j]).any()}
+    picked = keys[:, rows]
+    return {(i, j) for i, j in itertools.combinations(range(len(rows)), 2) if (picked[:, i] == picked[:, j]).any()}
 
 
 def test_candidate_pairs_are_exactly_the_pairs_sharing_a_band_key():
@@ -19,7 +19,7 @@ def test_candidate_pairs_are_exactly_the_pairs_sharing_a_band_key():
     sigs = rng.integers(0, 4, size=(60, 8), dtype=np.uint32)  # few values: many shared bands
     keys = band_keys(sigs, bands=4, rows=2)
     rows = rng.permutation(60)[:45]
-    left, right = candidate_pairs(lambda b: keys[:, b], 4, rows)
+    left, right = candidate_pairs(lambda b: keys[b], 4, rows)
     found = list(zip(left.tolist(), right.tolist()))
     assert len(found) == len(set(found)) and all(a < b for a, b in found)
     # Inside a bucket members pair with its first member and their neighbour, not with everyone:
@@ -32,8 +32,8 @@ def test_two_threads_find_the_same_pairs_as_one():
     rng = np.random.default_rng(6)
     keys = band_keys(rng.integers(0, 3, size=(500, 12), dtype=np.uint32), bands=6, rows=2)
     rows = np.arange(500)
-    one = candidate_pairs(lambda b: keys[:, b], 6, rows, threads=1)
-    two = candidate_pairs(lambda b: keys[:, b], 6, rows, threads=2)
+    one = candidate_pairs(lambda b: keys[b], 6, rows, threads=1)
+    two = candidate_pairs(lambda b: keys[b], 6, rows, threads=2)
     assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1]) and len(one[0]) > 100
 
 
