@@ -490,7 +490,7 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
 
         clock = time.perf_counter()
         if texts is not None:
-            findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings)
+            findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
         else:
             findings = second_pass(sources, findings, config, stats, out, workdir)
         frame = _report_frame(findings, prints)
