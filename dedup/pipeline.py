@@ -115,7 +115,7 @@ class Streams:
         self.map: mmap.mmap | None = None
 
     def append(self, flat: np.ndarray, lengths: np.ndarray) -> None:
-        flat.astype(np.uint32).tofile(self.file)
+        np.asarray(flat, dtype=np.uint32).tofile(self.file)  # no copy when it already is uint32
         self.lengths.append(np.asarray(lengths, dtype=np.int64))
 
     def close(self) -> None:
