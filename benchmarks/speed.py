@@ -304,7 +304,7 @@ def speed(args, docs: int) -> dict:
     for name in names:
         if name not in ALL and not (name.startswith("dedup-w") and name[7:].isdigit()):
             raise SystemExit(f"unknown contender {name!r}; choose from {', '.join(ALL)} (or dedup-wN)")
-    results = {}
+    specs = {}
     for name in names:
         spec = {"name": name, "corpus": str(path), "ngram": args.ngram, "distinct": args.alt_blocks == "distinct",
                 "memory_limit": args.memory_limit, "profile": args.profile and name == "dedup-w1"}
@@ -314,8 +314,16 @@ def speed(args, docs: int) -> dict:
         else:
             spec["sample"] = args.update_sample if name == "datasketch-update" else args.sample
             single = True
-        runs = [_spawn(spec, single, pin) for _ in range(args.repeat)]
-        r = results[name] = _best(runs)
+        specs[name] = (spec, single)
+    # Round by round (every contender once, then again): this VM's speed drifts over minutes, and
+    # interleaving lets each contender's fastest run come from the same stretch of time.
+    runs = {name: [] for name in names}
+    for _ in range(args.repeat):
+        for name, (spec, single) in specs.items():
+            runs[name].append(_spawn(spec, single, pin))
+    results = {}
+    for name, (_, single) in specs.items():
+        r = results[name] = _best(runs[name])
         r["cores"] = 1 if single else len(cpus)
         note = f"  (measured on {r['measured_items']:,} of {r['items']:,}, extrapolated)" if r["extrapolated"] else ""
         print(f"  {name:<18} {r['seconds']:8.2f} s{note}", flush=True)
@@ -417,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--update-sample", type=int, default=10_000,
                     help="blocks the datasketch update loop is timed on (rate extrapolated; 0 = all)")
     ap.add_argument("--sample", type=int, default=0, help="cap on the blocks other alternatives are timed on (0 = all)")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per contender; the fastest counts")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of runs (each contender once a round); the fastest counts")
     ap.add_argument("--no-pin", action="store_true", help="do not pin single-core contenders to one CPU")
     ap.add_argument("--memory-limit", type=parse_size, help="passed to dedup (bytes, or 512M, 2G...)")
     ap.add_argument("--memory-only", action="store_true", help="run dedup alone and report its peak RSS")
