@@ -20,7 +20,8 @@ BLOCK_SCHEMA = {"doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl
 
 
 def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
-    """Blocks of ``docs`` (columns ``doc``, ``text``): one row per block with doc, block, start, end, raw.
+    """Blocks of ``docs`` (columns ``doc``, ``text``; rows of a document together): one row per block
+    with doc, block, start, end, raw.
 
     ``raw`` is the block's text as it stands in the document (``text[start:end]``).
     """
@@ -29,26 +30,34 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
         .select("doc", pl.col("text").str.split("\n").alias("raw"))
         .explode("raw")
         .with_columns(width=pl.col("raw").str.len_chars())
-        .with_columns(start=((pl.col("width") + 1).cum_sum() - pl.col("width") - 1).over("doc"))
+        .with_columns(offset=(pl.col("width") + 1).cum_sum() - pl.col("width") - 1)  # in all the batch's text
+        .with_columns(start=pl.col("offset") - _at_document_start(pl.col("offset")))
         .with_columns(blank=pl.col("raw").str.strip_chars().str.len_chars() == 0)
     )
     if unit == "paragraph":
         lines = (
-            lines.with_columns(para=pl.col("blank").cum_sum().over("doc"))
+            lines.with_columns(para=pl.col("blank").cum_sum())  # numbers paragraphs across documents
             .filter(~pl.col("blank"))
             .group_by("doc", "para", maintain_order=True)
             .agg(pl.col("start").first(), pl.col("raw").str.join("\n"))
         )
     else:
         lines = lines.filter(~pl.col("blank"))
+    row = pl.int_range(pl.len(), dtype=pl.Int32)
     return (
         lines.with_columns(raw=pl.col("raw").str.strip_suffix("\r"))
         .with_columns(end=pl.col("start") + pl.col("raw").str.len_chars())
-        .with_columns(block=pl.int_range(pl.len(), dtype=pl.Int32).over("doc"))
+        .with_columns(block=row - _at_document_start(row))
         .select(list(BLOCK_SCHEMA))
         .collect()
         .cast(BLOCK_SCHEMA)
     )
+
+
+def _at_document_start(column: pl.Expr) -> pl.Expr:
+    """``column``'s value at the first row of each row's document: what ``column.first().over("doc")``
+    gives on rows grouped by document, without grouping (1.3-1.8x faster segmentation)."""
+    return pl.when(pl.col("doc").ne_missing(pl.col("doc").shift(1))).then(column).forward_fill()
 
 
 # A run of punctuation, symbols and white space, except a lone space (which already reads as one
