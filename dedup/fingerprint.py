@@ -139,7 +139,7 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
         frame=frames.gather(u),
     )
     # Documents are compared without their own exact repeats, as clean would leave them.
-    own = block_table.select(pl.col("hash").is_first_distinct().over("doc")).to_series().to_numpy()
+    own = block_table.select(pl.struct("doc", "hash").is_first_distinct()).to_series().to_numpy()
     doc_table, doc_sigs, doc_tokens = _document_prints(docs, block_table["doc"].to_numpy()[own], u[own], th, lengths,
                                                        sig_row, block_sigs, perms, config)
     if config.doc_stats or config.drop_repetitive:
