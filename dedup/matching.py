@@ -121,10 +121,12 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
     return similarity
 
 
-# Pairs verified between two releases of the spilled streams' pages (see ``Streams.release``). A read
-# maps not one 4 KiB page but up to 64 KiB around it (the kernel's fault-around), so 1,000 pairs can
-# leave up to about 128 MiB resident (per verifying thread: with T threads, T chunks between releases).
-VERIFY_CHUNK = 1_000
+# Pairs verified between two releases of the spilled streams' pages (see ``Streams.release``). The
+# streams are mapped with MADV_RANDOM, so a read maps just its 4 KiB page (no fault-around, no
+# read-ahead) and 16,000 pairs leave at most about 128 MiB resident (per verifying thread: with T
+# threads, T chunks between releases). Fewer releases mean fewer faults: at 200k documents, block
+# verification took 2.0 s instead of 2.7 s on one thread (1,000 pairs and the default advice).
+VERIFY_CHUNK = 16_000
 
 
 def _in_chunks(work, count: int, threads: int, streams) -> None:
