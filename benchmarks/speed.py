@@ -318,9 +318,11 @@ def speed(args, docs: int) -> dict:
     # Round by round (every contender once, then again): this VM's speed drifts over minutes, and
     # interleaving lets each contender's fastest run come from the same stretch of time.
     runs = {name: [] for name in names}
-    for _ in range(args.repeat):
+    for round_ in range(1, args.repeat + 1):
         for name, (spec, single) in specs.items():
             runs[name].append(_spawn(spec, single, pin))
+            if args.repeat > 1:
+                print(f"  round {round_}: {name:<18} {runs[name][-1]['seconds']:8.2f} s", flush=True)
     results = {}
     for name, (_, single) in specs.items():
         r = results[name] = _best(runs[name])

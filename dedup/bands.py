@@ -2,8 +2,9 @@
 
 Signatures are only needed for LSH: candidates are verified on shingle sets and token streams, not
 on signatures. So pass 1 turns each batch's signatures into band keys straight away, in the thread
-that made them (a 21-band key row is 168 bytes against 512 for the signature), and
-:func:`dedup.lsh.candidate_pairs` reads one band at a time. While the keys fit in ``budget`` bytes
+that made them (an item's 21 band keys take 168 bytes against 512 for its signature), and
+:func:`dedup.lsh.candidate_pairs` reads one band at a time. Keys are held band by band (``keys[b]`` is
+band b of every row), so reading a band is a contiguous slice. While the keys fit in ``budget`` bytes
 they stay in memory. Past it they go to Parquet files in the spill folder, one column per band, each
 file holding up to a quarter of the budget; reading a band reads only its column of each file, and
 memory no longer grows with the corpus.
@@ -31,7 +32,7 @@ class BandStore:
 
     def __init__(self, bands: int, budget: int | None, folder: Path | None) -> None:
         self.bands, self.budget, self.folder = bands, budget, folder
-        self.parts: list[np.ndarray] = []  # rows not written yet
+        self.parts: list[np.ndarray] = []  # keys of the rows not written yet, a row per band
         self.held = 0
         self.count = 0
         self.files: list[Path] | None = None  # Parquet parts, in row order, once spilling

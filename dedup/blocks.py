@@ -30,6 +30,7 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
         .select("doc", pl.col("text").str.split("\n").alias("raw"))
         .explode("raw")
         .with_columns(width=pl.col("raw").str.len_chars())
+        .with_columns(width=pl.col("width").cast(pl.Int64))
         .with_columns(offset=(pl.col("width") + 1).cum_sum() - pl.col("width") - 1)  # in all the batch's text
         .with_columns(start=pl.col("offset") - _at_document_start(pl.col("offset")))
         .with_columns(blank=pl.col("raw").str.strip_chars().str.len_chars() == 0)

@@ -1,6 +1,6 @@
 """Locality-sensitive hashing: band keys of MinHash signatures and the candidate pairs they give.
 
-Candidates come one band at a time (so only one band's keys are in memory), from a hash table of
+Candidates come one band at a time (so a thread holds one band's keys), from a hash table of
 that band's keys built in compiled code (:func:`dedup.tables.bucket_pairs`), not from a sort or a
 Python dict. Inside a bucket each member is paired with the bucket's first member and with the
 member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of k(k - 1)/2. A pair

@@ -138,7 +138,10 @@ class DistinctValues:
         return self.out[:self.count]
 
     def add(self, values: np.ndarray) -> None:
-        values = np.ascontiguousarray(values).view(np.uint64)
+        values = np.asarray(values)
+        if values.dtype.itemsize != 8:
+            values = values.astype(np.uint64)
+        values = np.ascontiguousarray(values).view(np.uint64)  # int64 pair keys are read as their bits
         most = self.count + len(values)  # if every value is new
         if most > len(self.out):
             self.out = np.concatenate((self.values, np.empty(max(most, 2 * self.count) - self.count, np.uint64)))

@@ -56,6 +56,17 @@ def test_two_threads_give_the_same_report_as_one(corpus, tmp_path):
     assert run([str(corpus)], Config(workers=2, batch_docs=1), report=None)[1].workers == 2
 
 
+def test_a_scan_on_two_threads_fills_the_same_report_as_one(corpus, tmp_path):
+    # A scan fills its report's texts from the batches' set-aside files, on the worker threads.
+    reports = []
+    for workers in (1, 2):
+        report = tmp_path / f"scan-{workers}.csv"
+        dedup.scan(str(corpus), report=report, boilerplate_min_docs=3, workers=workers, batch_docs=1)
+        reports.append(report.read_bytes())
+    assert reports[0] == reports[1]
+    assert reports[0] == _run(corpus, tmp_path, "cleaned", workers=1)[0]  # as clean's second read fills it
+
+
 def test_spilling_band_keys_to_disk_gives_the_same_report(corpus, tmp_path):
     held = _run(corpus, tmp_path, "held", workers=1, batch_docs=3)
     spilled = _run(corpus, tmp_path, "spilled", workers=1, batch_docs=3, memory_limit=64)
