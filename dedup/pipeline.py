@@ -126,8 +126,6 @@ class Streams:
         if int(self.offsets[-1]):
             with open(self.path, "rb") as f:
                 self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            if hasattr(mmap, "MADV_RANDOM"):  # pairs read streams all over the file: map only the page read
-                self.map.madvise(mmap.MADV_RANDOM)
             self.view = np.frombuffer(self.map, dtype=np.uint32)
         else:
             self.view = np.empty(0, np.uint32)
