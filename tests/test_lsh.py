@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from dedup.lsh import band_keys, candidate_pairs
+from dedup.lsh import _ROW_MULTIPLIERS, band_keys, candidate_pairs
 
 
 def _brute_force(keys: np.ndarray, rows: np.ndarray) -> set[tuple[int, int]]:
@@ -35,6 +35,19 @@ def test_two_threads_find_the_same_pairs_as_one():
     one = candidate_pairs(lambda b: keys[b], 6, rows, threads=1)
     two = candidate_pairs(lambda b: keys[b], 6, rows, threads=2)
     assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1]) and len(one[0]) > 100
+
+
+def test_band_keys_mix_the_sum_of_each_bands_values_and_match_exactly_equal_bands():
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 2, size=(40, 12), dtype=np.uint32)  # two values: many equal bands
+    sigs[0] = 2**32 - 1  # the largest values, so the sum wraps past 64 bits
+    keys = band_keys(sigs, bands=3, rows=4)
+    for b in range(3):
+        for i in range(40):
+            total = sum(int(sigs[i, b * 4 + r]) * int(_ROW_MULTIPLIERS[r]) for r in range(4)) % 2**64
+            assert int(keys[b, i]) == total ^ (total >> 29)
+            for j in range(40):
+                assert (keys[b, i] == keys[b, j]) == (sigs[i, b * 4:b * 4 + 4] == sigs[j, b * 4:b * 4 + 4]).all()
 
 
 def _components(pairs: set[tuple[int, int]], n: int) -> list[int]:
