@@ -161,7 +161,7 @@ def _distinct(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
     """
     item, first = first_ids(raw.hash().to_numpy())
     texts = raw.gather(first)
-    if (texts.gather(item) == raw).all():
+    if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
         return texts.alias("raw").to_frame(), item
     distinct = raw.unique(maintain_order=True).alias("raw").to_frame().with_row_index("u")
     u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left")["u"]

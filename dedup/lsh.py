@@ -47,6 +47,8 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     equal keys mean (up to 2^-64 collisions) equal rows of that band. Band b of a signature is its
     values ``b * rows`` to ``(b + 1) * rows``, each times an odd constant of its place, summed mod
     2^64 and mixed; compiled (16 x 8 keys of 20,000 signatures: 0.6 ms, against 9.2 ms in numpy)."""
+    if sigs.ndim != 2 or bands * rows > sigs.shape[1] or rows > len(_ROW_MULTIPLIERS):
+        raise ValueError(f"{bands} bands of {rows} rows do not fit signatures of shape {sigs.shape}")
     keys = np.empty((bands, len(sigs)), dtype=_U64)
     _band_keys(np.ascontiguousarray(sigs, np.uint32), bands, rows, _ROW_MULTIPLIERS, keys)
     return keys

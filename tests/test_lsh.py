@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from dedup.lsh import _ROW_MULTIPLIERS, band_keys, candidate_pairs
 
@@ -48,6 +49,11 @@ def test_band_keys_mix_the_sum_of_each_bands_values_and_match_exactly_equal_band
             assert int(keys[b, i]) == total ^ (total >> 29)
             for j in range(40):
                 assert (keys[b, i] == keys[b, j]) == (sigs[i, b * 4:b * 4 + 4] == sigs[j, b * 4:b * 4 + 4]).all()
+
+
+def test_band_keys_refuse_bands_that_do_not_fit_the_signatures():
+    with pytest.raises(ValueError, match="do not fit"):
+        band_keys(np.zeros((2, 12), np.uint32), bands=4, rows=4)
 
 
 def _components(pairs: set[tuple[int, int]], n: int) -> list[int]:
