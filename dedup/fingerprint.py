@@ -28,8 +28,8 @@ from dedup.config import Config
 from dedup.docstats import repetition_stats
 from dedup.frames import frame_hashes
 from dedup.kernels import POSITION, block_prints, document_prints
-from dedup.tables import first_ids
 from dedup.rules import NONE
+from dedup.tables import first_ids
 from dedup.texts import batch_texts
 
 _U64 = np.uint64

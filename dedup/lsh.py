@@ -18,12 +18,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
 from dedup.tables import DistinctValues, bucket_pairs
+from dedup.threads import in_order
 
 _U64 = np.uint64
 # One odd 64-bit multiplier per place in a band, drawn once from a fixed seed, so two different bands
@@ -67,12 +67,7 @@ def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndar
         return bucket_pairs(band(b)[rows])
 
     seen = DistinctValues()
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            for pairs in pool.map(pairs_of, range(bands)):
-                seen.add(pairs)
-    else:
-        for b in range(bands):
-            seen.add(pairs_of(b))
+    for pairs in in_order(pairs_of, range(bands), threads):
+        seen.add(pairs)
     pairs = np.sort(seen.values.view(np.int64))
     return pairs >> 32, pairs & 0xFFFFFFFF

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ from dedup.clusters import Similarity, honest_clusters
 from dedup.compare import jaccard_pairs, lcs_pairs
 from dedup.lsh import candidate_pairs
 from dedup.tables import first_ids
+from dedup.threads import in_order
 
 
 @dataclass(frozen=True)
@@ -133,14 +133,8 @@ def _in_chunks(work, count: int, threads: int, streams) -> None:
     """``work(lo)`` for lo = 0, VERIFY_CHUNK, ... below ``count``, on ``threads`` threads (the compiled
     kernels run without the GIL), handing ``streams``' pages back to the OS between rounds."""
     chunks = range(0, count, VERIFY_CHUNK)
-    if threads > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            for done, _ in enumerate(pool.map(work, chunks), start=1):
-                if done % threads == 0:
-                    streams.release()
-    else:
-        for lo in chunks:
-            work(lo)
+    for done, _ in enumerate(in_order(work, chunks, threads if len(chunks) > 1 else 1), start=1):
+        if done % threads == 0:
             streams.release()
     streams.release()
 

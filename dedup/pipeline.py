@@ -196,8 +196,8 @@ def _fingerprint_batch(docs: pl.DataFrame, config: Config, texts: TextStore | No
 def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextStore | None) -> Iterator[_Keyed]:
     """The batches fingerprinted in order, by ``config.workers`` threads while this one reads on.
 
-    Threads, not processes: the work is polars and compiled kernels, which run without the GIL (two
-    threads fingerprint 1.7x as fast as one, measured in benchmarks/RESULTS.md), and a thread needs
+    Threads, not processes: the work is polars and compiled kernels, which run without the GIL (pass 1
+    ran 1.4-2.0x as fast on two threads as on one, benchmarks/RESULTS.md), and a thread needs
     no start-up (a process pool cost over a second: imports, kernels) and no copy of its batch.
     At most one batch per thread waits ahead, so memory stays bounded.
     """

@@ -9,6 +9,8 @@ write it out.
 
 Example:
     >>> import polars as pl
+
+from dedup.threads import in_order
     >>> docs = pl.DataFrame({"doc": [0], "text": ["Hi\\r\\nthere\\n"]})
     >>> blocks = pl.DataFrame({"doc": [0, 0], "block": [0, 1], "start": [0, 4], "end": [2, 9], "raw": ["Hi", "there"]})
     >>> batch_texts(docs, blocks).rows()
@@ -17,11 +19,12 @@ Example:
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from dedup.threads import in_order
 
 # A whole-document finding's report cell holds the document's first characters only.
 HEAD_CHARS = 200
@@ -70,12 +73,7 @@ class TextStore:
             # texts in memory (1.9 GB at 1M documents); appending "" copies out only the ones needed.
             return joined.with_columns(pl.col("text") + "")
 
-        needed = [task for task in ranges if task[1] < task[2]]
-        if threads > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                parts = list(pool.map(filled_part, needed))
-        else:
-            parts = [filled_part(task) for task in needed]
+        parts = list(in_order(filled_part, [task for task in ranges if task[1] < task[2]], threads))
         if not parts:
             return findings.with_columns(text=pl.lit(None, pl.String)), 0, 0
         filled = pl.concat(parts)  # the files' document ranges cover every finding, in order

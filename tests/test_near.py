@@ -8,8 +8,8 @@ import pytest
 from conftest import block_signatures, clean, read_jsonl, scan, sentence, words, write_jsonl
 from datasketch import LeanMinHash, MinHash
 
-from dedup.blocks import normalised
 from dedup import fingerprint
+from dedup.blocks import normalised
 from dedup.fingerprint import shingle_hash
 
 
