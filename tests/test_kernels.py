@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,59 @@ def test_aligned_share_measures_a_pair_too_long_for_the_table_with_rapidfuzz(tmp
     streams.close()
     share = aligned_share(streams, 0.9)
     assert share(np.array([0, 0]), np.array([1, 2])).tolist() == [0.0, 0.0]  # LCS 1 and 10 of 70,000
+
+
+class _CountingStreams:
+    """A Streams stand-in that counts how often its pages are handed back."""
+
+    def __init__(self, streams):
+        self.view, self.offsets, self.releases = streams.view, streams.offsets, 0
+        self._streams = streams
+
+    def __getitem__(self, i):
+        return self._streams[i]
+
+    def release(self):
+        self.releases += 1
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_verification_tile_by_tile_gives_every_pair_its_own_answer(tmp_path, monkeypatch, threads):
+    """Pairs are compared out of order, tile by tile; each answer must land on its own pair, and the
+    pages go back at most once per tile (not once per chunk of pairs), and at the end."""
+    from dedup import matching
+    from dedup.pipeline import Streams
+
+    rng = np.random.default_rng(7)
+    sets = [rng.integers(0, 12, rng.integers(1, 9)).astype(np.uint32) for _ in range(40)]
+    streams = Streams(tmp_path / "sets.u32")
+    streams.append(np.concatenate(sets), np.array([len(s) for s in sets]))
+    streams.close()
+    left, right = rng.integers(0, 40, 3_000), rng.integers(0, 40, 3_000)
+    expected = [len(set(sets[a]) & set(sets[b])) / len(set(sets[a]) | set(sets[b]))
+                for a, b in zip(left.tolist(), right.tolist())]
+    monkeypatch.setattr(matching, "GROUP_WORDS", 40)  # about 5 groups: 15 tiles
+    monkeypatch.setattr(matching, "VERIFY_CHUNK", 100)
+    counting = _CountingStreams(streams)
+    found = matching.exact_jaccard(counting, threads)(left, right)
+    assert found.tolist() == pytest.approx(expected)
+    _, tiles = matching._tile_order(streams.offsets, left, right)
+    assert 1 < counting.releases <= len(np.unique(tiles)) < 3_000 // 100
+
+
+def test_aligned_share_is_the_same_whatever_the_tiles(tmp_path, monkeypatch):
+    from dedup import matching
+    from dedup.pipeline import Streams
+
+    rng = np.random.default_rng(11)
+    bases = rng.integers(0, 50, (2, 30))  # pairs across the two bases fail the bound and score 0
+    docs = [np.where(rng.random(30) < 0.1, rng.integers(0, 50, 30), bases[k % 2]).astype(np.uint32) for k in range(20)]
+    streams = Streams(tmp_path / "tokens.u32")
+    streams.append(np.concatenate(docs), np.full(20, 30))
+    streams.close()
+    left, right = rng.integers(0, 20, 300), rng.integers(0, 20, 300)
+    whole = matching.aligned_share(streams, 0.5)(left, right)
+    monkeypatch.setattr(matching, "GROUP_WORDS", 45)
+    monkeypatch.setattr(matching, "VERIFY_CHUNK", 16)
+    assert matching.aligned_share(streams, 0.5, threads=2)(left, right).tolist() == whole.tolist()
+    assert 50 < (whole >= 0.5).sum() < 250  # some pairs were aligned, others stopped at the bound
