@@ -64,11 +64,15 @@ def join_by_frame(blocks: pl.DataFrame, min_docs: pl.Expr) -> pl.DataFrame:
     get the frame's first occurrence as ``rep`` and a null ``sim`` (a frame is not a similarity);
     everything else is unchanged.
     """
-    framed = pl.col("frame").is_not_null()
-    frame_docs = pl.col("doc").n_unique().over("frame", "site")
-    joined = framed & (frame_docs >= min_docs)
-    first = pl.col("occurrence").min().over("frame", "site")
-    return blocks.with_columns(joined=joined).with_columns(
-        rep=pl.when("joined").then(first.cast(pl.UInt32)).otherwise("rep"),
-        sim=pl.when("joined").then(pl.lit(None, pl.Float64)).otherwise("sim"),
-    ).drop("joined")
+    framed = blocks["frame"].is_not_null()  # an eighth of the lines on the speed corpus: windows over those
+    members = blocks.filter(framed).select(
+        joined=pl.col("doc").n_unique().over("frame", "site") >= min_docs,
+        first=pl.col("occurrence").min().over("frame", "site").cast(pl.UInt32),
+    )
+    at = framed.arg_true()
+    joined = pl.repeat(False, len(blocks), eager=True).scatter(at, members["joined"])
+    first = pl.repeat(None, len(blocks), dtype=pl.UInt32, eager=True).scatter(at, members["first"])
+    return blocks.with_columns(
+        rep=pl.when(joined).then(first).otherwise("rep"),
+        sim=pl.when(joined).then(pl.lit(None, pl.Float64)).otherwise("sim"),
+    )
