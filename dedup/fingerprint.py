@@ -29,7 +29,7 @@ from dedup.docstats import repetition_stats
 from dedup.frames import frame_hashes
 from dedup.kernels import POSITION, block_prints, document_prints
 from dedup.rules import NONE
-from dedup.tables import first_ids
+from dedup.tables import first_ids, first_in_group
 from dedup.texts import batch_texts
 
 _U64 = np.uint64
@@ -139,7 +139,7 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
         frame=frames.gather(u),
     )
     # Documents are compared without their own exact repeats, as clean would leave them.
-    own = block_table.select(pl.struct("doc", "hash").is_first_distinct()).to_series().to_numpy()
+    own = first_in_group(block_table["doc"].to_numpy(), block_table["hash"].to_numpy())
     doc_table, doc_sigs, doc_tokens = _document_prints(docs, block_table["doc"].to_numpy()[own], u[own], th, lengths,
                                                        sig_row, block_sigs, perms, config)
     if config.doc_stats or config.drop_repetitive:

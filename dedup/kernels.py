@@ -21,7 +21,7 @@ import numpy as np
 
 from dedup.compare import jaccard_pairs, lcs_pairs
 from dedup.lsh import band_keys
-from dedup.tables import DistinctValues, bucket_pairs, first_ids
+from dedup.tables import DistinctValues, bucket_pairs, first_ids, first_in_group
 
 _MAX32 = np.uint32(0xFFFFFFFF)
 
@@ -212,6 +212,7 @@ def warm_up() -> None:
     jaccard_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))
     bucket_pairs(np.zeros(2, np.uint64))
     first_ids(np.zeros(2, np.uint64))
+    first_in_group(np.zeros(2, np.int64), np.zeros(2, np.uint64))
     DistinctValues().add(np.zeros(2, np.uint64))
     band_keys(np.ones((1, 2), np.uint32), 1, 2)
     lcs_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))

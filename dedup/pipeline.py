@@ -56,6 +56,7 @@ from dedup.frames import join_by_frame
 from dedup.kernels import sequence_hashes, warm_up
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
+from dedup.tables import first_in_group
 from dedup.texts import HEAD_CHARS, TextStore
 
 
@@ -339,10 +340,12 @@ def _copies_once_cleaned(blocks: pl.DataFrame, block_rows: pl.DataFrame, docs: p
                          keep: str) -> pl.DataFrame:
     """``duplicate_doc`` rows for documents that become exact copies of another once their removed
     blocks are gone, so that cleaning a cleaned corpus finds nothing more (DESIGN: idempotence)."""
-    removed = block_rows.filter(pl.col("action") == "remove").select("doc", "block")
+    # A block by one number (blocks are in document order, and stay so when filtered): 4x an anti-join.
+    place = pl.col("doc") * (1 << 32) + pl.col("block").cast(pl.Int64)
+    removed = block_rows.filter(pl.col("action") == "remove").select(place)
     # As documents are fingerprinted: without their own exact repeats (a short line twice stays twice).
-    left = (blocks.select("doc", "block", "hash").join(removed, on=["doc", "block"], how="anti").sort("doc", "block")
-            .filter(pl.col("hash").is_first_distinct().over("doc")))
+    left = blocks.select("doc", "block", "hash").filter(~place.is_in(removed.to_series().implode()))
+    left = left.filter(first_in_group(left["doc"].to_numpy(), left["hash"].to_numpy()))
     if left.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
     per_doc = left.group_by("doc", maintain_order=True).len()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.compare import jaccard_pairs, lcs_pairs
 from dedup.kernels import block_prints, document_prints
-from dedup.tables import DistinctValues, bucket_pairs, first_ids
+from dedup.tables import DistinctValues, bucket_pairs, first_ids, first_in_group
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
@@ -184,3 +185,11 @@ def test_aligned_share_is_the_same_whatever_the_tiles(tmp_path, monkeypatch):
     monkeypatch.setattr(matching, "VERIFY_CHUNK", 16)
     assert matching.aligned_share(streams, 0.5, threads=2)(left, right).tolist() == whole.tolist()
     assert 50 < (whole >= 0.5).sum() < 250  # some pairs were aligned, others stopped at the bound
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4)), max_size=60))
+def test_first_in_group_equals_polars_first_distinct_over_the_group(rows):
+    rows = sorted(rows, key=lambda r: r[0])  # the rows of a group together
+    frame = pl.DataFrame(rows, schema={"group": pl.Int64, "value": pl.UInt64}, orient="row")
+    expected = frame.select(pl.col("value").is_first_distinct().over("group")).to_series().to_list()
+    assert first_in_group(frame["group"].to_numpy(), frame["value"].to_numpy()).tolist() == expected
