@@ -22,24 +22,24 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dedup.tables import first_ids
+
 Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected components of n items joined by pairs: each item's label is its component's lowest item."""
-    label = np.arange(n)
-    while True:
-        low = np.minimum(label[left], label[right])
-        before = label.copy()
-        np.minimum.at(label, left, low)
-        np.minimum.at(label, right, low)
-        while True:  # pointer jumping: follow labels to their roots
-            jumped = label[label]
-            if np.array_equal(jumped, label):
-                break
-            label = jumped
-        if np.array_equal(label, before):
-            return label
+    """Connected components of n items joined by pairs: each item's label is its component's lowest item.
+
+    scipy's ``connected_components`` finds them (imported here: only runs with pairs need it); at 5.7M
+    items and 2.7M pairs it took 0.76 s, where label propagation with ``np.minimum.at`` took 4.5 s.
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_array((np.ones(len(left), np.int8), (left, right)), shape=(n, n)).tocsr()
+    _, label = connected_components(graph, directed=False)
+    component, lowest = first_ids(label.astype(np.uint64))  # first appearance = lowest item
+    return lowest[component]
 
 
 def honest_clusters(

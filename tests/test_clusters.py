@@ -59,6 +59,26 @@ def test_components_label_each_item_with_its_lowest_member():
     assert label.tolist() == [0, 1, 1, 1, 1, 5, 5]
 
 
+@given(st.integers(1, 30).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1),
+                                                                                    st.integers(0, n - 1)), max_size=40))))
+def test_components_equal_a_search_from_each_lowest_item(case):
+    n, pairs = case
+    neighbours = {i: set() for i in range(n)}
+    for a, b in pairs:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    expected = [-1] * n
+    for start in range(n):  # lowest first: the first search to reach an item names it
+        todo = [start] if expected[start] < 0 else []
+        while todo:
+            i = todo.pop()
+            if expected[i] < 0:
+                expected[i] = start
+                todo.extend(neighbours[i])
+    left, right = np.array([a for a, _ in pairs], dtype=np.int64), np.array([b for _, b in pairs], dtype=np.int64)
+    assert components(n, left, right).tolist() == expected
+
+
 @st.composite
 def similarity_matrices(draw):
     n = draw(st.integers(1, 9))
