@@ -52,16 +52,16 @@ def honest_clusters(
     rep = np.full(n, -1, dtype=np.int64)
     sim = np.ones(n, dtype=np.float64)
     open_ = np.ones(n, dtype=bool)
+    by_rank = np.empty(n, dtype=np.int64)
+    by_rank[rank] = np.arange(n)
     while open_.any():
         keep = open_[left] & open_[right]
         left, right = left[keep], right[keep]
-        label = components(n, left, right)
-        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        # Components over the items' ranks: each is labelled with its best rank, so no minimum per
+        # component is needed (a minimum.at over 6M items took 0.5 s a round at 1M documents).
+        best = components(n, rank[left], rank[right])
         items = np.flatnonzero(open_)
-        np.minimum.at(best, label[items], rank[items])
-        by_rank = np.empty(n, dtype=np.int64)
-        by_rank[rank] = np.arange(n)
-        candidate = by_rank[best[label[items]]]
+        candidate = by_rank[best[rank[items]]]
         s = np.ones(len(items))
         other = candidate != items
         s[other] = similarity(items[other], candidate[other])
