@@ -25,16 +25,13 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
 
     ``raw`` is the block's text as it stands in the document (``text[start:end]``).
     """
-    lines = (
-        docs.lazy()
-        .select("doc", pl.col("text").str.split("\n").alias("raw"))
-        .explode("raw")
-        .with_columns(width=pl.col("raw").str.len_chars())
-        .with_columns(width=pl.col("width").cast(pl.Int64))
-        .with_columns(offset=(pl.col("width") + 1).cum_sum() - pl.col("width") - 1)  # in all the batch's text
-        .with_columns(start=pl.col("offset") - _at_document_start(pl.col("offset")))
-        .with_columns(blank=pl.col("raw").str.strip_chars().str.len_chars() == 0)
-    )
+    # Eager steps, not one lazy query: next to another thread's polars work the lazy plan took 1.6x
+    # its time alone, the eager steps 1.1x (summed over two threads segmenting batches side by side).
+    lines = docs.select("doc", pl.col("text").str.split("\n").alias("raw")).explode("raw")
+    lines = lines.with_columns(width=pl.col("raw").str.len_chars().cast(pl.Int64))
+    lines = lines.with_columns(offset=(pl.col("width") + 1).cum_sum() - pl.col("width") - 1)  # in all the batch's text
+    lines = lines.with_columns(start=pl.col("offset") - _at_document_start(pl.col("offset")),
+                               blank=pl.col("raw").str.strip_chars().str.len_chars() == 0)
     if unit == "paragraph":
         lines = (
             lines.with_columns(para=pl.col("blank").cum_sum())  # numbers paragraphs across documents
@@ -45,14 +42,9 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
     else:
         lines = lines.filter(~pl.col("blank"))
     row = pl.int_range(pl.len(), dtype=pl.Int32)
-    return (
-        lines.with_columns(raw=pl.col("raw").str.strip_suffix("\r"))
-        .with_columns(end=pl.col("start") + pl.col("raw").str.len_chars())
-        .with_columns(block=row - _at_document_start(row))
-        .select(list(BLOCK_SCHEMA))
-        .collect()
-        .cast(BLOCK_SCHEMA)
-    )
+    lines = lines.with_columns(raw=pl.col("raw").str.strip_suffix("\r"))
+    lines = lines.with_columns(end=pl.col("start") + pl.col("raw").str.len_chars(), block=row - _at_document_start(row))
+    return lines.select(list(BLOCK_SCHEMA)).cast(BLOCK_SCHEMA)
 
 
 def _at_document_start(column: pl.Expr) -> pl.Expr:

@@ -31,7 +31,11 @@ _DATE_WORDS = (
 def frame_text(raw: pl.Expr) -> pl.Expr:
     """The frame of each line: names, dates and numbers as ``0``, punctuation dropped, lower case; null
     when the line has no frame (too long, nothing masked, or more masked runs than plain words)."""
-    masked = (
+    return _framed(_masked(raw), raw)
+
+
+def _masked(raw: pl.Expr) -> pl.Expr:
+    return (
         raw.str.replace_all(_DATE_WORDS, " 0 ")
         .str.replace_all(r"\b\p{Lu}[\p{L}\p{M}\p{N}'’.-]*", " 0 ")
         .str.replace_all(r"\p{N}+", " 0 ")
@@ -40,6 +44,9 @@ def frame_text(raw: pl.Expr) -> pl.Expr:
         .str.replace_all(r"\b0(?: 0)+\b", "0")
         .str.strip_chars()
     )
+
+
+def _framed(masked: pl.Expr, raw: pl.Expr) -> pl.Expr:
     tokens = masked.str.count_matches(" ") + 1
     masks = masked.str.count_matches(r"\b0\b")
     ok = (tokens <= FRAME_MAX_TOKENS) & (masks >= 1) & (tokens - masks >= masks) & (raw.str.len_chars() <= 120)
@@ -52,8 +59,11 @@ def frame_hashes(lines: pl.DataFrame) -> pl.Series:
     collapse, so a frame of ``FRAME_MAX_TOKENS`` can come from up to twice as many words; longer lines
     are not looked at."""
     short = lines.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
-    frame = frame_text(pl.col("raw"))  # lazy: the masked text it uses three times is computed once
-    keys = lines.lazy().filter(short).select(pl.when(frame.is_not_null()).then(frame.hash(seed=0))).collect().to_series()
+    # Eager steps, the masked text (used three times) first: a lazy query slows down next to other
+    # threads' polars work (see dedup.blocks.segment).
+    masked = lines.filter(short).select("raw", masked=_masked(pl.col("raw")))
+    frame = _framed(pl.col("masked"), pl.col("raw"))
+    keys = masked.select(pl.when(frame.is_not_null()).then(frame.hash(seed=0))).to_series()
     return pl.Series("frame", [None] * len(lines), dtype=pl.UInt64).scatter(short.arg_true(), keys)
 
 
