@@ -113,7 +113,7 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
     """
     n = config.ngram
     blocks = segment(docs.select("doc", "text"), config.unit)
-    distinct, u = _distinct(blocks["raw"])
+    distinct, u = distinct_texts(blocks["raw"])
     tokens = _tokens(distinct.select(normalised(pl.col("raw"))).to_series(), config.shingle)
     lengths = tokens.list.len().to_numpy().astype(np.int64)
     th = token_hashes(tokens.explode()) if len(tokens) else np.empty(0, _U64)
@@ -148,14 +148,14 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
                        batch_texts(docs, blocks) if texts else None)
 
 
-def _distinct(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
+def distinct_texts(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
     """Each distinct text once (column ``raw``, in order of first appearance) and each row's index
     into them. Texts are grouped by a 64-bit hash in a compiled hash table, then checked against the
     texts themselves; should two texts ever share a hash, polars' exact unique and join are used
-    instead. Three times as fast as that unique and join.
+    instead. Three times as fast as that unique and join. A null counts as one more text.
 
     Example:
-        >>> d, u = _distinct(pl.Series(["a", "b", "a"]))
+        >>> d, u = distinct_texts(pl.Series(["a", "b", "a"]))
         >>> d["raw"].to_list(), u.tolist()
         (['a', 'b'], [0, 1, 0])
     """
@@ -164,7 +164,7 @@ def _distinct(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
     if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
         return texts.alias("raw").to_frame(), item
     distinct = raw.unique(maintain_order=True).alias("raw").to_frame().with_row_index("u")
-    u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left")["u"]
+    u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left", nulls_equal=True)["u"]
     return distinct.drop("u"), u.to_numpy().astype(np.int64)
 
 

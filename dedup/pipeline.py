@@ -51,7 +51,7 @@ from dedup.findings import (
     repetitive_findings,
     safe_text,
 )
-from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, fingerprint
+from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, distinct_texts, fingerprint
 from dedup.frames import join_by_frame
 from dedup.kernels import sequence_hashes, warm_up
 from dedup.lsh import band_keys
@@ -302,7 +302,8 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     # Documents are numbered 0, 1, ... in the order of ``prints.docs``, so per-document values are
     # gathered by number instead of joined (a join would copy every column once more).
     stays = ~prints.docs["doc"].is_in(doc_rows["doc"].implode())
-    per_doc = prints.docs.select(site=pl.col("site").rank("dense"), stays=stays).with_columns(
+    _, site = distinct_texts(prints.docs["site"])  # a number per site: 1M documents in 0.05 s, not 0.33 s
+    per_doc = pl.DataFrame({"site": pl.Series(site, dtype=pl.UInt32), "stays": stays}).with_columns(
         site_pages=pl.col("stays").sum().over("site").cast(pl.Int32))
     blocks = prints.take_blocks()
     doc_index = blocks["doc"]

@@ -153,11 +153,11 @@ def _scan_text(tmp_path, text: str, **options) -> pl.DataFrame:
 
 
 def test_distinct_texts_are_exact_even_when_hashes_collide(monkeypatch):
-    texts = pl.Series(["b", "a", "b", "c", "a"])
-    expected = (["b", "a", "c"], [0, 1, 0, 2, 1])
-    distinct, index = fingerprint._distinct(texts)
+    texts = pl.Series(["b", "a", None, "b", "c", "a", None])  # sites can be null
+    expected = (["b", "a", None, "c"], [0, 1, 2, 0, 3, 1, 2])
+    distinct, index = fingerprint.distinct_texts(texts)
     assert (distinct["raw"].to_list(), index.tolist()) == expected
     # Every text given one hash: the check against the texts must catch it and group them exactly.
     monkeypatch.setattr(fingerprint, "first_ids", lambda h: (np.zeros(len(h), np.int64), np.zeros(1, np.int64)))
-    distinct, index = fingerprint._distinct(texts)
+    distinct, index = fingerprint.distinct_texts(texts)
     assert (distinct["raw"].to_list(), index.tolist()) == expected
