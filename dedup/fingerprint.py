@@ -164,7 +164,8 @@ def distinct_texts(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
     if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
         return texts.alias("raw").to_frame(), item
     distinct = raw.unique(maintain_order=True).alias("raw").to_frame().with_row_index("u")
-    u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left", nulls_equal=True)["u"]
+    u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left",
+                                         nulls_equal=True)["u"]
     return distinct.drop("u"), u.to_numpy().astype(np.int64)
 
 

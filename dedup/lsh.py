@@ -57,8 +57,9 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndarray,
                     threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (left < right, as positions in ``rows``) whose rows share a key in some band, without
-    repeats, in the order found (band by band, the same on any number of threads). ``band(b)`` gives band b's keys indexed by row; ``rows`` picks the rows to pair. Bands are
-    worked on by ``threads`` threads (the kernel runs without the GIL)."""
+    repeats, in the order found (band by band: the same on any number of threads). ``band(b)`` gives
+    band b's keys indexed by row; ``rows`` picks the rows to pair. Bands are worked on by ``threads``
+    threads (the kernel runs without the GIL)."""
     n = len(rows)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
