@@ -110,11 +110,12 @@ def in_running_prose(blocks: pl.DataFrame, prose_words: int, min_docs: pl.Expr, 
     # Windows over the blocks that share their cluster only (a quarter to a third of them, measured on
     # the speed corpus): a block alone in its cluster stands in one document and is its only copy.
     shared = blocks["cluster_size"] > 1
-    members = blocks.filter(shared).select(
+    members = blocks.select("doc", "rep", "site", "occurrence", "block", "chars", "ntok", "site_pages").filter(
+        shared).select(
         (pl.col("doc").n_unique().over("rep", "site") < min_docs)
         & (pl.col("occurrence") == pl.col("occurrence").sort_by(order).first().over("rep", "doc"))
     ).to_series()
-    kept = blocks.select(pl.lit(1) < min_docs).to_series().scatter(shared.arg_true(), members)
+    kept = blocks.select(k=pl.repeat(True, pl.len()) & (pl.lit(1) < min_docs))["k"].scatter(shared.arg_true(), members)
     stays = blocks.select((pl.col("ntok") >= prose_words) & kept & (pl.col("rule") != DROP)).to_series()
     return blocks.select("doc", stays=stays).select(
         (_in_doc(pl.col("stays"), 1) & _in_doc(pl.col("stays"), -1)).fill_null(False)

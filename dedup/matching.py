@@ -127,8 +127,8 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
 # stays resident until ``Streams.release`` (a read maps the whole cached folio around it: up to 2 MiB
 # on this machine's ext4, measured). Pairs are therefore compared tile by tile: the file is cut into
 # groups of GROUP_WORDS stream values, a pair's tile is the groups of its two streams, and the pages
-# are handed back whenever verification moves on to another tile. So about two groups are resident
-# at a time (two threads can be on two tiles), and each is mapped in once per tile rather than once
+# are handed back whenever verification moves on to another tile. So two to four groups are resident
+# at a time (a tile is two, and two threads can be on two tiles), and each is mapped in once per tile rather than once
 # per few thousand pairs. At 1M documents, 5.6M block pairs on two threads: releasing every 8,000
 # pairs in the order found took 10.8-11.4 s with 950 MiB of the 1 GiB file resident; by tile, 8.1-9.2
 # s with 590 MiB; never releasing, 7.4-7.8 s with all of it.

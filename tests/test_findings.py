@@ -250,3 +250,16 @@ def test_templated_lines_with_names_dates_and_numbers_are_boilerplate(tmp_path):
     assert found.select("doc_id", "block", "kind", "action").rows() == [
         (f"p{i}.txt", 1, "boilerplate", "remove") for i in range(3)]
     assert found["cluster"].n_unique() == 1 and found["similarity"].null_count() == 3
+
+
+def test_running_prose_takes_a_fixed_document_count_as_well_as_one_per_row():
+    from dedup.findings import in_running_prose
+
+    blocks = pl.DataFrame({
+        "occurrence": [0, 1, 2, 3, 4, 5], "doc": [0, 0, 0, 1, 1, 1], "block": [0, 1, 2, 0, 1, 2],
+        "chars": [90] * 6, "ntok": [30, 2, 30, 30, 2, 30], "rep": [0, 1, 2, 3, 1, 5],
+        "cluster_size": pl.Series([1, 2, 1, 1, 2, 1], dtype=pl.UInt32), "rule": pl.Series([0] * 6, dtype=pl.Int8),
+        "site": [0] * 6, "site_pages": [2] * 6,
+    })
+    found = in_running_prose(blocks, 20, pl.lit(3), [pl.col("block")]).to_list()
+    assert found == [False, True, False, False, True, False]  # the shared short line sits between prose
