@@ -110,8 +110,8 @@ def in_running_prose(blocks: pl.DataFrame, prose_words: int, min_docs: pl.Expr, 
     # Windows over the blocks that share their cluster only (a quarter to a third of them, measured on
     # the speed corpus): a block alone in its cluster stands in one document and is its only copy.
     shared = blocks["cluster_size"] > 1
-    members = blocks.select("doc", "rep", "site", "occurrence", "block", "chars", "ntok", "site_pages").filter(
-        shared).select(
+    columns = blocks.select("doc", "rep", "site", "occurrence", "block", "chars", "ntok", "site_pages")
+    members = columns.filter(shared).select(
         (pl.col("doc").n_unique().over("rep", "site") < min_docs)
         & (pl.col("occurrence") == pl.col("occurrence").sort_by(order).first().over("rep", "doc"))
     ).to_series()

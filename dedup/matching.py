@@ -128,10 +128,10 @@ def _item_similarity(item_sig_rows: np.ndarray, near: NearSettings | None) -> Si
 # on this machine's ext4, measured). Pairs are therefore compared tile by tile: the file is cut into
 # groups of GROUP_WORDS stream values, a pair's tile is the groups of its two streams, and the pages
 # are handed back whenever verification moves on to another tile. So two to four groups are resident
-# at a time (a tile is two, and two threads can be on two tiles), and each is mapped in once per tile rather than once
-# per few thousand pairs. At 1M documents, 5.6M block pairs on two threads: releasing every 8,000
-# pairs in the order found took 10.8-11.4 s with 950 MiB of the 1 GiB file resident; by tile, 8.1-9.2
-# s with 590 MiB; never releasing, 7.4-7.8 s with all of it.
+# at a time (a tile is two, and two threads can be on two tiles), and each is mapped in once per tile
+# rather than once per few thousand pairs. At 1M documents, 5.6M block pairs on two threads:
+# releasing every 8,000 pairs in the order found took 10.8-11.4 s with 950 MiB of the 1 GiB file
+# resident; by tile, 8.1-9.2 s with 590 MiB; never releasing, 7.4-7.8 s with all of it.
 GROUP_WORDS = 32 << 20
 # Pairs handed to a thread at a time.
 VERIFY_CHUNK = 4_000
@@ -153,23 +153,29 @@ def _tile_order(offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> tup
     return order, tiles[order]
 
 
-def _by_tile(work, tiles: np.ndarray, threads: int, streams) -> None:
-    """``work(lo)`` for the pairs from lo to lo + VERIFY_CHUNK (in tile order), on ``threads`` threads
-    (the compiled kernels run without the GIL); ``streams``' pages go back to the OS each time the
-    finished pairs reach another tile, and at the end."""
-    chunks = range(0, len(tiles), VERIFY_CHUNK)
+def _by_tile(kernel, streams, left: np.ndarray, right: np.ndarray, threads: int,
+             dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``kernel(streams.view, streams.offsets, left, right)`` for every pair, in chunks of VERIFY_CHUNK
+    pairs taken tile by tile, on ``threads`` threads (the compiled kernels run without the GIL);
+    ``streams``' pages go back to the OS each time the finished pairs reach another tile, and at the
+    end. Returns the answers in pair order, and the tile order (``order``, ``tiles``) for a caller
+    that visits the pairs again."""
+    order, tiles = _tile_order(streams.offsets, left, right)
+    out = np.empty(len(left), dtype=dtype)
 
     def chunk(lo: int) -> int:
-        work(lo)
-        return min(lo + VERIFY_CHUNK, len(tiles))
+        at = order[lo:lo + VERIFY_CHUNK]
+        out[at] = kernel(streams.view, streams.offsets, left[at], right[at])
+        return lo + len(at)
 
+    chunks = range(0, len(tiles), VERIFY_CHUNK)
     current = tiles[0] if len(tiles) else None
     for end in in_order(chunk, chunks, threads if len(chunks) > 1 else 1):
-        reached = tiles[end - 1]
-        if reached != current:
+        if tiles[end - 1] != current:
             streams.release()
-            current = reached
+            current = tiles[end - 1]
     streams.release()
+    return out, order, tiles
 
 
 def exact_jaccard(sets, threads: int = 1) -> Similarity:
@@ -179,18 +185,7 @@ def exact_jaccard(sets, threads: int = 1) -> Similarity:
     threads, tile by tile (see GROUP_WORDS)."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        order, tiles = _tile_order(sets.offsets, left, right)
-        first, second = left[order], right[order]
-        found = np.empty(len(left))
-
-        def verify(lo: int) -> None:
-            found[lo:lo + VERIFY_CHUNK] = jaccard_pairs(sets.view, sets.offsets, first[lo:lo + VERIFY_CHUNK],
-                                                        second[lo:lo + VERIFY_CHUNK])
-
-        _by_tile(verify, tiles, threads, sets)
-        out = np.empty(len(left))
-        out[order] = found
-        return out
+        return _by_tile(jaccard_pairs, sets, left, right, threads, np.float64)[0]
 
     return similarity
 
@@ -217,22 +212,13 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
         first, second = np.minimum(left, right), np.maximum(left, right)
         sizes = np.diff(tokens.offsets)
         longer = np.maximum(sizes[first], sizes[second])
-        order, tiles = _tile_order(tokens.offsets, first, second)
-        ordered = np.empty(len(left), dtype=np.int64)
-
-        def measure(lo: int) -> None:
-            at = order[lo:lo + VERIFY_CHUNK]
-            ordered[lo:lo + VERIFY_CHUNK] = lcs_pairs(tokens.view, tokens.offsets, first[at], second[at])
-
-        _by_tile(measure, tiles, threads, tokens)
-        bound = np.empty(len(left), dtype=np.int64)
-        bound[order] = ordered
+        bound, order, tiles = _by_tile(lcs_pairs, tokens, first, second, threads, np.int64)
         for k in np.flatnonzero(bound < 0).tolist():  # too long for the compiled table
             bound[k] = LCSseq.similarity(tokens[first[k]].tolist(), tokens[second[k]].tolist())
         out[longer == 0] = 1.0
-        aligned = (longer > 0) & (bound >= floor * longer)
+        aligned = ((longer > 0) & (bound >= floor * longer))[order]
         current = None
-        for k, tile in zip(order[aligned[order]].tolist(), tiles[aligned[order]].tolist()):  # tile by tile
+        for k, tile in zip(order[aligned].tolist(), tiles[aligned].tolist()):  # tile by tile
             if tile != current:
                 tokens.release()
                 current = tile

@@ -9,8 +9,6 @@ write it out.
 
 Example:
     >>> import polars as pl
-
-from dedup.threads import in_order
     >>> docs = pl.DataFrame({"doc": [0], "text": ["Hi\\r\\nthere\\n"]})
     >>> blocks = pl.DataFrame({"doc": [0, 0], "block": [0, 1], "start": [0, 4], "end": [2, 9], "raw": ["Hi", "there"]})
     >>> batch_texts(docs, blocks).rows()
