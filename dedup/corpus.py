@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -244,52 +245,73 @@ def _parse_slowly(line: bytes, where: str, config: Config, counters: Counters) -
     except json.JSONDecodeError as err:
         _reject(f"{where}: malformed JSON ({err.msg} at column {err.colno})", config, counters)
         return None
+    except RecursionError:  # orjson stops at 1024 levels, json at Python's recursion limit
+        _reject(f"{where}: malformed JSON (nested too deeply)", config, counters)
+        return None
+
+
+def jsonl_record(line: bytes, where: str, number: int, config: Config, counters: Counters) -> Record | None:
+    """One JSON Lines line as a record (``number`` is its id when it has none; ``raw`` the line and
+    its object), or None when it is blank or, with ``on_error="skip"``, rejected."""
+    try:
+        obj = orjson.loads(line)
+        exact = False
+    except orjson.JSONDecodeError:  # or a blank line, invalid UTF-8, NaN, a huge integer...
+        if not line.strip():
+            return None
+        obj = _parse_slowly(line, where, config, counters)
+        if obj is None:
+            return None
+        exact = True
+    if not isinstance(obj, dict):
+        _reject(f"{where}: a JSON object was expected", config, counters)
+        return None
+    id_field, site_field = config.id_field, config.site_field
+    doc_id = obj.get(id_field)
+    site = obj.get(site_field) if site_field else None
+    if not exact and (isinstance(doc_id, float) or isinstance(site, float)):
+        obj = json.loads(line)  # maybe an integer beyond 64 bits, which orjson reads as a float
+        doc_id, site = obj.get(id_field), obj.get(site_field) if site_field else None
+    text = obj.get(config.text_field)
+    if not isinstance(text, str):
+        what = "has no" if text is None else "has a non-string"
+        _reject(f"{where}: record {what} {config.text_field!r} field", config, counters)
+        return None
+    if not text or text.isspace():
+        counters.empty_docs += 1
+    doc_id, site = _fields_of(doc_id, site, number)
+    return Record(doc_id, text, site, (line, obj))
+
+
+@contextlib.contextmanager
+def open_jsonl(source: Source) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+    """The open (decompressed stream, underlying file) of a JSON Lines source, closed afterwards; a
+    compressed stream that cannot be read raises :class:`InputError`."""
+    stream, raw = _open_binary(source.path)
+    with raw, stream:
+        try:
+            yield stream, raw
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
+            raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
 
 
 def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
     counters.files += 1
     number = 0
-    stream, raw = _open_binary(source.path)
-    compressed = stream is not raw
     read_to = consumed = 0
-    id_field, site_field = config.id_field, config.site_field
-    with raw, stream:
-        try:
-            for lineno, line in enumerate(stream, start=1):
-                consumed += len(line)
-                try:
-                    obj = orjson.loads(line)
-                    exact = False
-                except orjson.JSONDecodeError:  # or a blank line, invalid UTF-8, NaN, a huge integer...
-                    if not line.strip():
-                        continue
-                    obj = _parse_slowly(line, f"{source.path}:{lineno}", config, counters)
-                    if obj is None:
-                        continue
-                    exact = True
-                if not isinstance(obj, dict):
-                    _reject(f"{source.path}:{lineno}: a JSON object was expected", config, counters)
-                    continue
-                doc_id = obj.get(id_field)
-                site = obj.get(site_field) if site_field else None
-                if not exact and (isinstance(doc_id, float) or isinstance(site, float)):
-                    obj = json.loads(line)  # maybe an integer beyond 64 bits, which orjson reads as a float
-                    doc_id, site = obj.get(id_field), obj.get(site_field) if site_field else None
-                text = obj.get(config.text_field)
-                if not isinstance(text, str):
-                    what = "has no" if text is None else "has a non-string"
-                    _reject(f"{source.path}:{lineno}: record {what} {config.text_field!r} field", config, counters)
-                    continue
-                if not text or text.isspace():
-                    counters.empty_docs += 1
-                doc_id, site = _fields_of(doc_id, site, number)
-                number += 1
-                size, consumed = consumed, 0  # this line and any skipped since the last record
-                if compressed:  # input bytes: how far the compressed file has been read
-                    size, read_to = raw.tell() - read_to, raw.tell()
-                yield Record(doc_id, text, site, (line, obj), size)
-        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
-            raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
+    with open_jsonl(source) as (stream, raw):
+        compressed = stream is not raw
+        for lineno, line in enumerate(stream, start=1):
+            consumed += len(line)
+            record = jsonl_record(line, f"{source.path}:{lineno}", number, config, counters)
+            if record is None:
+                continue
+            number += 1
+            size, consumed = consumed, 0  # this line and any skipped since the last record
+            if compressed:  # input bytes: how far the compressed file has been read
+                size, read_to = raw.tell() - read_to, raw.tell()
+            record.size = size
+            yield record
 
 
 def _read_parquet(source: Source, config: Config, counters: Counters) -> Iterator[Record]:

@@ -80,6 +80,14 @@ def test_malformed_json_line_fails_naming_file_and_line(tmp_path, bad):
         scan(str(src))
 
 
+def test_a_line_nested_too_deeply_for_any_json_reader_is_malformed_not_a_crash(tmp_path):
+    src = _with_bad_line(tmp_path, b'{"id": "deep", "text": "a", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+    with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(nested too deeply\)"):
+        scan(str(src))
+    _, stats = _stats([src], on_error="skip")
+    assert stats.reader.records_skipped == 1 and stats.documents == 4
+
+
 def test_a_record_cut_short_is_reported_at_the_column_where_it_ends(tmp_path):
     src = _with_bad_line(tmp_path, b'{"id": "x", "text": ')
     with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(Expecting value at column 21\)"):
