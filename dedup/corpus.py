@@ -165,12 +165,42 @@ def site_of(value: object) -> str | None:
     return host.removeprefix("www.") or None
 
 
+def sites_of(values: pl.Series) -> pl.Series:
+    """:func:`site_of` over a column of strings, in polars; values that site_of reads with urlsplit,
+    and hosts beyond ASCII, go through site_of itself.
+
+    Example: ``sites_of(pl.Series(["https://www.a.org/x", "blog", None])).to_list()`` ->
+    ``["a.org", "blog", None]``.
+    """
+    text, host = pl.col("text"), pl.col("host")
+    frame = values.cast(pl.String).alias("v").to_frame().with_columns(text=pl.col("v").str.strip_chars(PY_WHITESPACE))
+    # site_of's shortcut: the host of an http(s) URL, between "//" or the last "@" and any ":port"
+    frame = frame.with_columns(
+        host=text.str.extract(r"^[hH][tT][tT][pP][sS]?://(?:[^/?#]*@)?[^/?#:@]*", 0).str.replace(r"^.*[@/]", ""),
+        bare=~text.str.contains("://", literal=True))
+    frame = frame.with_columns(
+        plain=host.is_not_null() & ~text.str.contains(r"[\t\r\n\[\]]") & host.str.contains(r"^[\x00-\x7f]*$"))
+    frame = frame.with_columns(site=pl.when("bare").then(text).when("plain").then(
+        host.str.to_lowercase().str.strip_prefix("www.")))
+    frame = frame.select("v", site=pl.when(pl.col("site") != "").then("site"),
+                         odd=text.is_not_null() & ~pl.col("bare") & ~pl.col("plain"))
+    odd = frame["odd"]
+    if odd.any():
+        rows = odd.arg_true()
+        frame = frame.with_columns(frame["site"].scatter(rows, [site_of(v) for v in frame["v"].gather(rows)]))
+    return frame["site"].alias(values.name)
+
+
+# What str.strip() and str.isspace() take for whitespace (tests check it against Python's own).
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                  "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _NETLOC_END = re.compile(r"[/?#]")
 # What urlsplit strips from a URL or reads as an IPv6 host: such URLs go through urlsplit itself.
 _ODD_URL = re.compile(r"[\t\r\n\[\]]")
 # A JSON integer orjson cannot hold exactly (beyond 64 bits, or below -2**63: 19 digits) has at
 # least 19 digits.
 _LONG_DIGITS = re.compile(rb"\d{19}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _decode(data: bytes, where: str, config: Config, counters: Counters) -> str:
@@ -277,9 +307,16 @@ def jsonl_record(line: bytes, where: str, number: int, config: Config, counters:
         what = "has no" if text is None else "has a non-string"
         _reject(f"{where}: record {what} {config.text_field!r} field", config, counters)
         return None
+    doc_id, site = _fields_of(doc_id, site, number)
+    if exact and _SURROGATE.search(text + doc_id + (site or "")):  # orjson refuses them; json does not
+        if config.strict:
+            raise InputError(f"{where}: a \\u escape of a lone surrogate, which is not a character")
+        counters.invalid_utf8_docs += 1
+        counters.note(f"{where}: \\u escape of a lone surrogate replaced with U+FFFD")
+        text, doc_id = _SURROGATE.sub("\ufffd", text), _SURROGATE.sub("\ufffd", doc_id)
+        site = _SURROGATE.sub("\ufffd", site) if site else site
     if not text or text.isspace():
         counters.empty_docs += 1
-    doc_id, site = _fields_of(doc_id, site, number)
     return Record(doc_id, text, site, (line, obj))
 
 

@@ -28,11 +28,11 @@ import numpy as np
 import polars as pl
 
 from dedup.bands import BandStore
+from dedup.batches import record_batches
 from dedup.config import Config
 from dedup.corpus import (
     Counters,
     InputError,
-    Record,
     Source,
     check_output,
     input_bytes,
@@ -141,40 +141,6 @@ class Streams:
         return self.view[self.offsets[i] : self.offsets[i + 1]]
 
 
-def _record_batches(sources: list[Source], config: Config, counters: Counters,
-                    sizes: deque[int]) -> Iterator[pl.DataFrame]:
-    """Documents in batches of ``config.batch_docs``: doc (global number), doc_id, text, site. The input
-    bytes of each batch are appended to ``sizes`` as it is made."""
-    number = 0
-    rows: list[Record] = []
-    for source in sources:
-        prefix = f"{source.name}:" if len(sources) > 1 else ""
-        for record in iter_records(source, config, counters):
-            rows.append(record)
-            if len(rows) == config.batch_docs:
-                sizes.append(sum(r.size for r in rows))
-                yield _frame(rows, number, prefix)
-                number += len(rows)
-                rows = []
-        if rows:  # a batch never spans two sources, so prefixes stay per source
-            sizes.append(sum(r.size for r in rows))
-            yield _frame(rows, number, prefix)
-            number += len(rows)
-            rows = []
-
-
-def _frame(rows: list[Record], start: int, prefix: str) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "doc": np.arange(start, start + len(rows), dtype=np.int64),
-            "doc_id": [prefix + r.doc_id for r in rows],
-            "text": [r.text for r in rows],
-            "site": [r.site for r in rows],
-        },
-        schema={"doc": pl.Int64, "doc_id": pl.String, "text": pl.String, "site": pl.String},
-    )
-
-
 @dataclass
 class _Keyed:
     """A batch's prints and the LSH band keys of its signatures, a row per band (only the keys are kept)."""
@@ -235,7 +201,7 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     if config.near:  # numba's start-up overlaps with reading and segmenting the first batch
         threading.Thread(target=warm_up, daemon=True).start()
     stats.workers = config.workers
-    for keyed in _fingerprinted(_record_batches(sources, config, stats.reader, sizes), config, texts):
+    for keyed in _fingerprinted(record_batches(sources, config, stats.reader, sizes), config, texts):
         prints = keyed.prints
         blocks.append(prints.blocks.with_columns(
             pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))

@@ -88,6 +88,15 @@ def test_a_line_nested_too_deeply_for_any_json_reader_is_malformed_not_a_crash(t
     assert stats.reader.records_skipped == 1 and stats.documents == 4
 
 
+def test_a_lone_surrogate_escape_is_replaced_and_counted_or_named_when_strict(tmp_path):
+    src = _with_bad_line(tmp_path, b'{"id": "s\\udc00", "text": "half an emoji \\ud83d here\\n' + LINE.encode() + b'\\n"}')
+    frame, stats = _stats([src])
+    assert stats.reader.invalid_utf8_docs == 1 and stats.documents == 5
+    assert "s\ufffd" in frame["doc_id"].to_list()
+    with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: .*lone surrogate"):
+        scan(str(src), strict=True)
+
+
 def test_a_record_cut_short_is_reported_at_the_column_where_it_ends(tmp_path):
     src = _with_bad_line(tmp_path, b'{"id": "x", "text": ')
     with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(Expecting value at column 21\)"):

@@ -1,0 +1,168 @@
+"""Pass 1's input: the documents in batches, as frames of doc (global number), doc_id, text and site.
+
+JSON Lines batches are parsed by polars, outside the GIL and without a Python object per record, so
+the fingerprinting threads keep working while the next batch is read (benchmarks/RESULTS.md). Polars'
+parser is not the one that defines a record, :func:`dedup.corpus.jsonl_record` (orjson, then Python's
+json), so a batch goes to polars only when every line in it is one on which the two must agree
+(:func:`_plain_lines`); any other batch goes line by line through ``jsonl_record``, which also names
+the line of a bad record. Other formats come from :func:`dedup.corpus.iter_records`.
+
+Example:
+    >>> from collections import deque
+    >>> from dedup.config import Config
+    >>> from dedup.corpus import Counters, open_sources
+    >>> config = Config()
+    >>> [b.columns for b in record_batches(open_sources(["seeds"], config), config, Counters(), deque())]
+    [['doc', 'doc_id', 'text', 'site']]
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import deque
+from collections.abc import Iterator
+
+import polars as pl
+
+from dedup.config import Config
+from dedup.corpus import (
+    PY_WHITESPACE,
+    Counters,
+    Record,
+    Source,
+    iter_records,
+    jsonl_record,
+    open_jsonl,
+    sites_of,
+)
+
+SCHEMA = {"doc": pl.Int64, "doc_id": pl.String, "text": pl.String, "site": pl.String}
+
+
+def record_batches(sources: list[Source], config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
+    ``source:`` prefix when there are several). The input bytes of each batch are appended to
+    ``sizes`` as it is made."""
+    number = 0
+    for source in sources:
+        prefix = f"{source.name}:" if len(sources) > 1 else ""
+        if source.kind == "jsonl":
+            batches = _jsonl_batches(source, config, counters, sizes)
+        else:
+            batches = _record_frames(iter_records(source, config, counters), config.batch_docs, sizes)
+        for batch in batches:
+            yield batch.select(
+                pl.int_range(number, number + len(batch), dtype=pl.Int64).alias("doc"),
+                (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site")
+            number += len(batch)
+
+
+def _record_frames(records: Iterator[Record], size: int, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    while rows := list(itertools.islice(records, size)):
+        sizes.append(sum(r.size for r in rows))
+        yield _frame(rows)
+
+
+def _frame(rows: list[Record]) -> pl.DataFrame:
+    return pl.DataFrame({"doc_id": [r.doc_id for r in rows], "text": [r.text for r in rows],
+                         "site": [r.site for r in rows]}, schema={k: SCHEMA[k] for k in ("doc_id", "text", "site")})
+
+
+def _jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    counters.files += 1
+    plain = _plain_lines(config)
+    number = 0  # records so far: the id of a record without one
+    first = 1  # the line number of the batch's first line
+    read_to = 0
+    with open_jsonl(source) as (stream, raw):
+        while lines := list(itertools.islice(stream, config.batch_docs)):
+            if stream is raw:
+                sizes.append(sum(len(line) for line in lines))
+            else:  # how far the compressed file has been read
+                sizes.append(raw.tell() - read_to)
+                read_to = raw.tell()
+            batch = _parsed(lines, plain, number, config, counters) if plain is not None else None
+            if batch is None:
+                rows = []
+                for lineno, line in enumerate(lines, start=first):
+                    record = jsonl_record(line, f"{source.path}:{lineno}", number + len(rows), config, counters)
+                    if record is not None:
+                        rows.append(record)
+                batch = _frame(rows)
+            number += len(batch)
+            first += len(lines)
+            yield batch
+
+
+def _parsed(lines: list[bytes], plain: pl.Expr, number: int, config: Config, counters: Counters) -> pl.DataFrame | None:
+    """The records of ``lines`` as polars reads them, or None unless every line is plain."""
+    try:  # a strict cast: invalid UTF-8 raises
+        frame = pl.Series("line", lines, dtype=pl.Binary).cast(pl.String).to_frame()
+    except pl.exceptions.PolarsError:
+        return None
+    frame = frame.filter(~pl.col("line").str.contains(r"^[ \t\n\r\x0b\x0c]*$"))  # bytes.strip()'s blanks
+    if not frame.select(plain.all()).item() or not _escapes_agree(frame):
+        return None
+    fields = {config.text_field, config.id_field} | ({config.site_field} if config.site_field else set())
+    try:
+        decoded = frame.select(pl.col("line").str.json_decode(pl.Struct(dict.fromkeys(sorted(fields), pl.String))))
+    except pl.exceptions.PolarsError:
+        return None
+    decoded = decoded.unnest("line")
+    if decoded[config.text_field].null_count():  # the one text field was nested, or the line not an object
+        return None
+    doc_id = pl.col(config.id_field)
+    batch = decoded.select(
+        pl.when(doc_id.is_null()).then(pl.int_range(number, number + len(decoded)).cast(pl.String))
+        .otherwise(doc_id).alias("doc_id"),
+        pl.col(config.text_field).alias("text"),
+        (sites_of(decoded[config.site_field]) if config.site_field else pl.lit(None, pl.String)).alias("site"),
+    ).rechunk()  # one piece, as later steps expect: a text column in pieces fingerprints 2x slower
+    counters.empty_docs += batch.select(pl.col("text").str.contains(_SPACES_ONLY).sum()).item()
+    return batch
+
+
+def _plain_lines(config: Config) -> pl.Expr | None:
+    """True for a line on which polars and ``jsonl_record`` read the same record: the text field
+    occurs once, as a string; the id once at most, as a string, an integer or null; the site field
+    likewise (string or null); no ``\\u`` escape spells ASCII text (a key could hide so); at most
+    1,000 brackets (orjson stops at 1,024 levels). Surrogate escapes: :func:`_escapes_agree`. None
+    when a field's name is not plain enough to be found by its spelling."""
+    names = [config.text_field, config.id_field] + ([config.site_field] if config.site_field else [])
+    if not all(_PLAIN_NAME.fullmatch(name) for name in names):
+        return None
+    line = pl.col("line")
+
+    def key(name: str, value: str = "") -> pl.Expr:
+        return line.str.count_matches(f'"{re.escape(name)}"{_WS}:{_WS}{value}')
+
+    plain = (key(config.text_field) == 1) & (key(config.text_field, '"') == 1)
+    plain &= (key(config.id_field) <= 1) & (key(config.id_field) == key(config.id_field, _ID_VALUE))
+    if config.site_field:
+        plain &= (key(config.site_field) <= 1) & (key(config.site_field) == key(config.site_field, _SITE_VALUE))
+    return plain & (line.str.count_matches(r"[\[{]") <= 1000)
+
+
+def _escapes_agree(frame: pl.DataFrame) -> bool:
+    """No ``\\u`` escape of printable ASCII, none after an escaped backslash, and every surrogate
+    escape in a pair: polars reads a lone high surrogate as U+0000, where Python keeps it."""
+    line = pl.col("line")
+    escaped = frame.filter(line.str.contains(r"\\u"))
+    if escaped.is_empty():
+        return True
+    return escaped.select(
+        ~line.str.contains(r"\\u00[2-7]|\\\\u")
+        & (line.str.count_matches(_HIGH) == line.str.count_matches(_PAIR))
+        & (line.str.count_matches(_LOW) == line.str.count_matches(_PAIR))
+    ).to_series().all()
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_WS = "[ \\t\\n\\r]*"  # JSON's whitespace
+_ID_VALUE = f'(?:"|-?[0-9]+{_WS}[,}}]|null{_WS}[,}}])'
+_SITE_VALUE = f'(?:"|null{_WS}[,}}])'
+_HIGH = r"\\u[dD][89abAB]"
+_LOW = r"\\u[dD][c-fC-F]"
+_PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F]"
+_SPACES_ONLY = f"^[{PY_WHITESPACE}]*$"  # empty, or str.isspace()

@@ -1,0 +1,163 @@
+"""Pass 1's batches: JSON Lines read by polars give exactly the records the line-by-line reader gives."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections import deque
+
+import polars as pl
+import pytest
+
+import dedup.batches
+from dedup.batches import record_batches
+from dedup.config import Config
+from dedup.corpus import PY_WHITESPACE, Counters, InputError, iter_records, open_sources, site_of, sites_of
+
+PLAIN = [
+    b'{"id": "a1", "url": "https://www.One.example/x", "text": "First page.\\nSecond line."}\n',
+    b'{"text": "no id here", "url": null, "meta": {"lang": "en", "tags": [1, 2.5, null]}}\n',
+    b'{"id": 12, "text": "an integer id", "url": "blog"}\r\n',
+    b'{"id": -0, "text": "caf\\u00e9 and \\ud83d\\ude00 escaped, \\u0007 too"}\n',
+    b'\n',
+    b'   \n',
+    b'\x0b\x0c \n',
+    '{"id": "é", "text": "  ", "url": "http://user@host.example:81/p"}\n'.encode(),
+    b'{"id": null, "text": "\\u3000\\u2028", "extra": 123456789012345678901234}\n',
+    b'{"id": 123456789012345678901234567890, "text": "a huge integer id"}\n',
+]
+
+ODD = {  # lines where polars and Python's json could part ways: the batch must fall back
+    "duplicate key": b'{"text": "first", "text": "last"}\n',
+    "duplicate id": b'{"id": "x", "text": "t", "id": null}\n',
+    "float id": b'{"id": 1.0, "text": "t"}\n',
+    "bool id": b'{"id": true, "text": "t"}\n',
+    "object id": b'{"id": {"a": 1}, "text": "t"}\n',
+    "integer site": b'{"url": 5, "text": "t"}\n',
+    "escaped key": b'{"t\\u0065xt": "hidden", "text": "seen"}\n',
+    "lone surrogate": b'{"text": "a\\ud800b"}\n',
+    "lone low surrogate": b'{"text": "a\\udc00b"}\n',
+    "escaped backslash": b'{"text": "C:\\\\users\\\\ud800"}\n',
+    "nested text only": b'{"meta": {"text": "inner"}}\n',
+    "array": b'[{"text": "in an array"}]\n',
+    "NaN": b'{"text": "t", "x": NaN}\n',
+    "huge float": b'{"text": "t", "x": 1e999}\n',
+    "invalid utf-8": b'{"text": "caf\xe9"}\n',
+    "numeric text": b'{"text": 42}\n',
+    "no text": b'{"body": "t"}\n',
+    "deep": b'{"text": "t", "x": ' + b"[" * 1100 + b"]" * 1100 + b"}\n",
+    "trailing garbage": b'{"text": "t"} x\n',
+}
+
+
+def _batches(path, config):
+    counters = Counters()
+    frames = list(record_batches(open_sources([str(path)], config), config, counters, deque()))
+    return pl.concat(frames) if frames else None, counters
+
+
+def _reference(path, config):
+    counters = Counters()
+    records = list(iter_records(open_sources([str(path)], config)[0], config, counters))
+    return [(i, r.doc_id, r.text, r.site) for i, r in enumerate(records)], counters
+
+
+def _same_as_reference(path, config):
+    frame, counters = _batches(path, config)
+    expected, expected_counters = _reference(path, config)
+    assert (frame.rows() if frame is not None else []) == expected
+    assert counters == expected_counters
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """How many lines went through the line-by-line reader."""
+    seen = []
+    original = dedup.batches.jsonl_record
+    monkeypatch.setattr(dedup.batches, "jsonl_record", lambda line, *a: seen.append(line) or original(line, *a))
+    return seen
+
+
+def test_plain_lines_are_read_by_polars_as_the_line_reader_reads_them(tmp_path, calls):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"".join(PLAIN))
+    _same_as_reference(path, Config(site_field="url"))
+    assert calls == []  # every line went to polars
+
+
+@pytest.mark.parametrize("name", ODD)
+def test_a_batch_with_an_odd_line_is_read_line_by_line(tmp_path, calls, name):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"".join(PLAIN) + ODD[name] + b"".join(PLAIN))
+    config = Config(site_field="url", on_error="skip", batch_docs=len(PLAIN) + 3)
+    _same_as_reference(path, config)
+    assert ODD[name] in calls
+    assert len(calls) == config.batch_docs  # the next batch went to polars again
+
+
+def test_a_bad_line_in_a_polars_batch_is_named_as_the_line_reader_names_it(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"".join(PLAIN) * 3 + b'{"text": "no end\n' + b"".join(PLAIN))
+    with pytest.raises(InputError, match=rf"c\.jsonl:{3 * len(PLAIN) + 1}: malformed JSON"):
+        _batches(path, Config(batch_docs=4))
+
+
+def test_other_field_names_and_no_site_field(tmp_path, calls):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"doc.key": 7, "body": "x y", "text": 1}\n{"body": "z"}\n')
+    _same_as_reference(path, Config(text_field="body", id_field="doc.key"))
+    assert calls == []
+
+
+def test_ids_without_a_field_count_records_across_batches_and_blank_lines(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"text": "a"}\n\n{"text": "b"}\n{"text": "c", "id": "named"}\n{"text": "d"}\n')
+    frame, _ = _batches(path, Config(batch_docs=2))
+    assert frame["doc_id"].to_list() == ["0", "1", "named", "3"]
+    assert frame["doc"].to_list() == [0, 1, 2, 3]
+
+
+def test_compressed_and_several_sources(tmp_path, calls):
+    import gzip
+
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(b"".join(PLAIN)))
+    (tmp_path / "b.jsonl").write_bytes(b"".join(PLAIN))
+    config = Config(site_field="url", batch_docs=3)
+    sources = open_sources([str(tmp_path / "a.jsonl.gz"), str(tmp_path / "b.jsonl")], config)
+    sizes: deque[int] = deque()
+    frame = pl.concat(record_batches(sources, config, Counters(), sizes))
+    ids = [i for s in sources for i in (f"{s.name}:{r.doc_id}" for r in iter_records(s, config, Counters()))]
+    assert frame["doc_id"].to_list() == ids
+    assert frame["doc"].to_list() == list(range(len(ids)))
+    assert sum(sizes) == sum(s.path.stat().st_size for s in sources)
+    assert calls == []
+
+
+def test_python_whitespace_list_is_pythons():
+    assert PY_WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+def test_sites_of_a_column_equal_site_of_each_value():
+    parts = {
+        "space": ["", " ", "\t", "\u3000", "\x1c"],
+        "scheme": ["", "http://", "HTTPS://", "ftp://", "h ttp://", "://", "https:/"],
+        "user": ["", "user@", "a@b@", "@"],
+        "www": ["", "www.", "WWW.", "www"],
+        "host": ["example.org", "Ex.COM", "", "ä.de", "[::1]", "[bad", "a b", "x.org\n", "Ξ.gr"],
+        "port": ["", ":80", ":", ":x"],
+        "rest": ["", "/", "/p?q#f", "?q", "#f", "/a://b"],
+    }
+    draw = random.Random(5)
+    values = ["".join(p) for p in itertools.product(*(draw.sample(v, min(len(v), 3)) for v in parts.values()))]
+    values += ["".join(draw.choice(v) for v in parts.values()) for _ in range(3000)] + [None]
+    assert sites_of(pl.Series(values)).to_list() == [site_of(v) for v in values]
+
+
+def test_jsonl_written_by_json_dumps_goes_to_polars(tmp_path, calls):
+    records = [{"id": f"r{i}", "url": f"https://s{i % 3}.example/{i}", "text": f"Text {i} — with “quotes”.\n"}
+               for i in range(50)]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))  # ensure_ascii: \u escapes
+    _same_as_reference(path, Config(site_field="url", batch_docs=7))
+    assert calls == []
