@@ -12,17 +12,18 @@ Example:
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import numpy as np
 import polars as pl
@@ -58,6 +59,7 @@ from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 from dedup.tables import first_in_group
 from dedup.texts import HEAD_CHARS, TextStore
+from dedup.threads import in_order
 
 
 class Progress(Protocol):
@@ -407,19 +409,44 @@ def _report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
     )
 
 
-def write_csv(frame: pl.DataFrame, path: Path) -> None:
-    """A CSV written to a temporary name and renamed when complete."""
+def whole_or_nothing(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """``write`` into a temporary file beside ``path``, renamed to it when complete: never a partial file."""
     temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        frame.write_csv(temporary, quote_style="necessary")
+        with open(temporary, "wb") as out:
+            write(out)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def write_report(report: pl.DataFrame, path: Path) -> None:
-    """The report CSV: text cells made safe, similarities to 4 places."""
-    write_csv(report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4)), path)
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """A CSV, whole or not at all."""
+    whole_or_nothing(path, lambda out: frame.write_csv(out, quote_style="necessary"))
+
+
+# Rows of the report formatted at a time by one thread.
+REPORT_SLICE = 200_000
+
+
+def write_report(report: pl.DataFrame, path: Path, threads: int = 1) -> None:
+    """The report CSV: text cells made safe, similarities to 4 places. Slices of REPORT_SLICE rows are
+    formatted on ``threads`` threads (polars runs without the GIL) and written in order, a few at a
+    time so that only their text is held."""
+
+    def formatted(start: int) -> bytes:
+        out = io.BytesIO()
+        report.slice(start, REPORT_SLICE).with_columns(
+            text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4),
+        ).write_csv(out, quote_style="necessary", include_header=start == 0)
+        return out.getvalue()
+
+    def write(out: IO[bytes]) -> None:
+        starts = range(0, max(len(report), 1), REPORT_SLICE)  # an empty report still gets its header
+        for group in range(0, len(starts), 2 * threads):
+            out.writelines(in_order(formatted, starts[group:group + 2 * threads], threads))
+
+    whole_or_nothing(path, write)
 
 
 def _doc_stats_frame(docs: pl.DataFrame) -> pl.DataFrame:
@@ -464,7 +491,7 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:
-            write_report(frame, report)
+            write_report(frame, report, config.workers)
         if doc_stats is not None:
             write_csv(_doc_stats_frame(prints.docs), doc_stats)
         stats.seconds["report_and_clean"] = time.perf_counter() - clock

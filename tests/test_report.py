@@ -79,3 +79,19 @@ def test_report_is_byte_identical_across_runs(tmp_path):
     # header; p1 dropped as a copy of copy.txt (read first); nav and a repeat in each of the 6 others
     assert reports[0].count(b"\n") == 1 + 1 + 6 + 6
     assert b"p1.txt,,0," in reports[0]
+
+
+def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_path, monkeypatch):
+    import dedup.pipeline
+
+    lines = [sentence(9, 30 + i) for i in range(7)]
+    src = tmp_path / "docs"
+    src.mkdir()
+    for d in range(4):
+        (src / f"{d}.txt").write_text("\n".join(lines[d:] + lines[:d] + ['=x', '"q", \\ \t']) + "\n")
+    whole, sliced = tmp_path / "whole.csv", tmp_path / "sliced.csv"
+    dedup.scan(str(src), report=whole, workers=1)
+    monkeypatch.setattr(dedup.pipeline, "REPORT_SLICE", 3)
+    dedup.scan(str(src), report=sliced, workers=2)
+    assert len(read_report(whole)[1]) > 3 * 2 * 2  # several groups of slices
+    assert sliced.read_bytes() == whole.read_bytes()
