@@ -95,3 +95,24 @@ def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_pat
     dedup.scan(str(src), report=sliced, workers=2)
     assert len(read_report(whole)[1]) > 3 * 2 * 2  # several groups of slices
     assert sliced.read_bytes() == whole.read_bytes()
+
+
+def test_a_scan_deletes_the_texts_it_set_aside_once_the_report_has_them(tmp_path, monkeypatch):
+    import dedup.texts
+
+    folders = []
+    fill = dedup.texts.TextStore.fill
+
+    def watched(store, *args):
+        result = fill(store, *args)
+        folders.append(sorted(p.name for p in store.folder.iterdir()))
+        return result
+
+    monkeypatch.setattr(dedup.texts.TextStore, "fill", watched)
+    src = tmp_path / "c.jsonl"
+    line = sentence(10, 3)
+    src.write_text("".join(f'{{"id": "{i}", "text": "{line if i % 3 else sentence(12, i)}\\nown {i}"}}\n' for i in range(9)))
+    report = tmp_path / "r.csv"
+    dedup.scan(str(src), report=report, workers=2, batch_docs=2)  # five batches, some without findings
+    assert folders == [[]]
+    assert len(read_report(report)[1]) > 0
