@@ -424,7 +424,11 @@ class JsonlWriter(Writer):
         else:  # a txt document
             obj = {"id": record.doc_id}
         obj[self.text_field] = text
-        self.stream.write(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8") + b"\n")
+        try:
+            data = json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a \u escape in another field: escaped again
+            data = json.dumps(obj, default=str).encode("ascii")
+        self.stream.write(data + b"\n")
 
     def close(self) -> None:
         if self.owned:

@@ -97,6 +97,17 @@ def test_a_lone_surrogate_escape_is_replaced_and_counted_or_named_when_strict(tm
         scan(str(src), strict=True)
 
 
+def test_cleaning_a_record_with_a_lone_surrogate_elsewhere_writes_it_escaped_again(tmp_path):
+    twice = sentence(11, 99).encode()
+    src = tmp_path / "c.jsonl"
+    src.write_bytes(b'{"id": "s\\udc00", "meta": "m\\ud800", "text": "' + twice + b"\\n" + twice + b'\\nown words"}\n'
+                    + json.dumps(_good(1)).encode() + b"\n")
+    out = tmp_path / "o.jsonl"
+    clean(str(src), str(out))
+    first = json.loads(out.read_text(encoding="ascii").splitlines()[0])
+    assert first == {"id": "s\udc00", "meta": "m\ud800", "text": f"{twice.decode()}\nown words"}
+
+
 def test_a_record_cut_short_is_reported_at_the_column_where_it_ends(tmp_path):
     src = _with_bad_line(tmp_path, b'{"id": "x", "text": ')
     with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(Expecting value at column 21\)"):
