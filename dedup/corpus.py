@@ -278,6 +278,10 @@ def _parse_slowly(line: bytes, where: str, config: Config, counters: Counters) -
     except RecursionError:  # orjson stops at 1024 levels, json at Python's recursion limit
         _reject(f"{where}: malformed JSON (nested too deeply)", config, counters)
         return None
+    except ValueError:  # Python reads integers of at most sys.get_int_max_str_digits() digits
+        _reject(f"{where}: malformed JSON (an integer of more than {sys.get_int_max_str_digits()} digits)",
+                config, counters)
+        return None
 
 
 def jsonl_record(line: bytes, where: str, number: int, config: Config, counters: Counters) -> Record | None:
@@ -300,7 +304,9 @@ def jsonl_record(line: bytes, where: str, number: int, config: Config, counters:
     doc_id = obj.get(id_field)
     site = obj.get(site_field) if site_field else None
     if not exact and (isinstance(doc_id, float) or isinstance(site, float)):
-        obj = json.loads(line)  # maybe an integer beyond 64 bits, which orjson reads as a float
+        obj = _parse_slowly(line, where, config, counters)  # maybe an integer beyond 64 bits, read as a float
+        if obj is None:
+            return None
         doc_id, site = obj.get(id_field), obj.get(site_field) if site_field else None
     text = obj.get(config.text_field)
     if not isinstance(text, str):

@@ -108,6 +108,15 @@ def test_cleaning_a_record_with_a_lone_surrogate_elsewhere_writes_it_escaped_aga
     assert first == {"id": "s\udc00", "meta": "m\ud800", "text": f"{twice.decode()}\nown words"}
 
 
+@pytest.mark.parametrize("where", [b'"x": ', b'"id": '])
+def test_an_integer_longer_than_python_reads_is_malformed_not_a_crash(tmp_path, where):
+    src = _with_bad_line(tmp_path, b'{"text": "a", ' + where + b"9" * 5000 + b"}")
+    with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(an integer of more than \d+ digits\)"):
+        scan(str(src))
+    _, stats = _stats([src], on_error="skip")
+    assert stats.reader.records_skipped == 1 and stats.documents == 4
+
+
 def test_a_record_cut_short_is_reported_at_the_column_where_it_ends(tmp_path):
     src = _with_bad_line(tmp_path, b'{"id": "x", "text": ')
     with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(Expecting value at column 21\)"):
