@@ -5,7 +5,8 @@ the fingerprinting threads keep working while the next batch is read (benchmarks
 parser is not the one that defines a record, :func:`dedup.corpus.jsonl_record` (orjson, then Python's
 json), so a batch goes to polars only when every line in it is one on which the two must agree
 (:func:`_plain_lines`); any other batch goes line by line through ``jsonl_record``, which also names
-the line of a bad record. Other formats come from :func:`dedup.corpus.iter_records`.
+the line of a bad record. Parquet batches come straight from their columns when these are typed as
+records need them, else row by row; .txt files from :func:`dedup.corpus.iter_records`.
 
 Example:
     >>> from collections import deque
@@ -34,6 +35,8 @@ from dedup.corpus import (
     iter_records,
     jsonl_record,
     open_jsonl,
+    parquet_records,
+    parquet_schema,
     sites_of,
 )
 
@@ -49,6 +52,8 @@ def record_batches(sources: list[Source], config: Config, counters: Counters, si
         prefix = f"{source.name}:" if len(sources) > 1 else ""
         if source.kind == "jsonl":
             batches = _jsonl_batches(source, config, counters, sizes)
+        elif source.kind == "parquet":
+            batches = _parquet_batches(source, config, counters, sizes)
         else:
             batches = _record_frames(iter_records(source, config, counters), config.batch_docs, sizes)
         for batch in batches:
@@ -112,15 +117,45 @@ def _parsed(lines: list[bytes], plain: pl.Expr, number: int, config: Config, cou
     decoded = decoded.unnest("line")
     if decoded[config.text_field].null_count():  # the one text field was nested, or the line not an object
         return None
-    doc_id = pl.col(config.id_field)
-    batch = decoded.select(
-        pl.when(doc_id.is_null()).then(pl.int_range(number, number + len(decoded)).cast(pl.String))
+    return _documents(decoded, number, config, counters)
+
+
+def _documents(rows: pl.DataFrame, number: int, config: Config, counters: Counters) -> pl.DataFrame:
+    """doc_id, text and site of records whose text, id and site fields are columns of ``rows`` (text
+    without nulls; id and site strings, or absent), the first of them record ``number``: what
+    :func:`dedup.corpus.jsonl_record` and :func:`dedup.corpus.parquet_records` make of each."""
+    missing = pl.lit(None, pl.String)
+    doc_id = pl.col(config.id_field) if config.id_field in rows.columns else missing
+    site = (sites_of(rows[config.site_field]) if config.site_field and config.site_field in rows.columns
+            else missing)
+    batch = rows.select(
+        pl.when(doc_id.is_null()).then(pl.int_range(number, number + len(rows)).cast(pl.String))
         .otherwise(doc_id).alias("doc_id"),
         pl.col(config.text_field).alias("text"),
-        (sites_of(decoded[config.site_field]) if config.site_field else pl.lit(None, pl.String)).alias("site"),
+        site.alias("site"),
     ).rechunk()  # one piece, as later steps expect: a text column in pieces fingerprints 2x slower
     counters.empty_docs += batch.select(pl.col("text").str.contains(_SPACES_ONLY).sum()).item()
     return batch
+
+
+def _parquet_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    """A Parquet source in frames, straight from its columns when they are typed as the records need
+    (text strings without nulls, integer or string ids, string sites); row by row otherwise."""
+    counters.files += 1
+    schema = parquet_schema(source, config)
+    typed = schema[config.text_field] == pl.String and (
+        config.id_field not in schema or schema[config.id_field] == pl.String or schema[config.id_field].is_integer()
+    ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
+    number = 0  # rows so far, rejected ones included: the id of a record without one
+    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=config.batch_docs):
+        sizes.append(0)  # Parquet's progress is counted in documents only
+        if typed and not rows[config.text_field].null_count():
+            ids = [pl.col(config.id_field).cast(pl.String)] if config.id_field in schema else []
+            batch = _documents(rows.with_columns(*ids), number, config, counters)
+        else:
+            batch = _frame(list(parquet_records(rows, number, schema, source, config, counters)))
+        number += len(rows)
+        yield batch
 
 
 def _plain_lines(config: Config) -> pl.Expr | None:

@@ -357,28 +357,42 @@ def _read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[
             yield record
 
 
-def _read_parquet(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
-    counters.files += 1
+def parquet_schema(source: Source, config: Config) -> dict[str, pl.DataType]:
+    """The columns of a Parquet source, which must be readable and have the text column."""
     try:
         schema = pl.read_parquet_schema(source.path)
     except (pl.exceptions.PolarsError, OSError) as err:
         raise InputError(f"{source.path}: not a readable Parquet file ({err})") from None
     if config.text_field not in schema:
         raise InputError(f"{source.path}: no {config.text_field!r} column (columns: {', '.join(schema)})")
-    number = 0
-    for batch in pl.scan_parquet(source.path).collect_batches(chunk_size=1000):
-        for row in batch.iter_rows(named=True):
-            text = row[config.text_field]
-            if not isinstance(text, str):
-                _reject(f"{source.path}: record {number} has no {config.text_field!r} text", config, counters)
-                number += 1
-                continue
-            if not text.strip():
-                counters.empty_docs += 1
-            doc_id, site = _fields_of(row.get(config.id_field), row.get(config.site_field) if config.site_field else None,
-                                      number)
+    return schema
+
+
+def parquet_records(rows: pl.DataFrame, number: int, schema: dict, source: Source, config: Config,
+                    counters: Counters) -> Iterator[Record]:
+    """The records of some rows of a Parquet source, the first of which is row ``number`` (a record's
+    id when it has none)."""
+    for row in rows.iter_rows(named=True):
+        text = row[config.text_field]
+        if not isinstance(text, str):
+            _reject(f"{source.path}: record {number} has no {config.text_field!r} text", config, counters)
             number += 1
-            yield Record(doc_id, text, site, (row, schema))
+            continue
+        if not text.strip():
+            counters.empty_docs += 1
+        doc_id, site = _fields_of(row.get(config.id_field), row.get(config.site_field) if config.site_field else None,
+                                  number)
+        number += 1
+        yield Record(doc_id, text, site, (row, schema))
+
+
+def _read_parquet(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    counters.files += 1
+    schema = parquet_schema(source, config)
+    number = 0
+    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=1000):
+        yield from parquet_records(rows, number, schema, source, config, counters)
+        number += len(rows)
 
 
 # --- writers -------------------------------------------------------------------------------------

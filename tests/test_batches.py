@@ -161,3 +161,44 @@ def test_jsonl_written_by_json_dumps_goes_to_polars(tmp_path, calls):
     path.write_text("".join(json.dumps(r) + "\n" for r in records))  # ensure_ascii: \u escapes
     _same_as_reference(path, Config(site_field="url", batch_docs=7))
     assert calls == []
+
+
+@pytest.fixture
+def row_reads(monkeypatch):
+    """How many Parquet batches went row by row."""
+    seen = []
+    original = dedup.batches.parquet_records
+    monkeypatch.setattr(dedup.batches, "parquet_records", lambda rows, *a: seen.append(len(rows)) or original(rows, *a))
+    return seen
+
+
+TEXTS = ["First page.\nSecond line.", "  ", "\u3000", "", "caf\u00e9 \U0001f600", "plain words here"]
+
+
+@pytest.mark.parametrize("ids", [
+    pl.Series(["a", None, "c", "d", None, "f"]),
+    pl.Series([5, -0, None, 12345678901234, 7, 8], dtype=pl.Int64),
+    pl.Series([1, 2, 3, 4, 5, 2**64 - 1], dtype=pl.UInt64),
+    None,
+])
+def test_parquet_columns_typed_as_records_need_go_straight_to_frames(tmp_path, row_reads, ids):
+    columns = {"text": TEXTS, "url": ["https://www.A.org/x", None, "blog", "http://u@h.example:8/", "ftp://x.y/z", ""]}
+    if ids is not None:
+        columns["id"] = ids
+    path = tmp_path / "c.parquet"
+    pl.DataFrame(columns).write_parquet(path)
+    _same_as_reference(path, Config(site_field="url", batch_docs=4))
+    assert row_reads == []
+
+
+@pytest.mark.parametrize("columns", [
+    {"text": TEXTS[:3] + [None] + TEXTS[4:], "id": ["a", "b", "c", "d", "e", "f"]},  # a row without text
+    {"text": TEXTS, "id": [1.0, 2.5, None, 1e20, 5.0, 6.0]},  # float ids: str(1e20) is Python's
+    {"text": TEXTS, "id": [True, False, True, None, True, False]},
+    {"text": TEXTS, "url": [1, 2, 3, 4, 5, 6]},
+])
+def test_other_parquet_columns_are_read_row_by_row(tmp_path, row_reads, columns):
+    path = tmp_path / "c.parquet"
+    pl.DataFrame(columns).write_parquet(path)
+    _same_as_reference(path, Config(site_field="url", batch_docs=4, on_error="skip"))
+    assert row_reads != []
