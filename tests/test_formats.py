@@ -170,6 +170,18 @@ def test_jsonl_records_python_json_reads_are_read_and_kept_byte_for_byte(tmp_pat
     assert json.loads(written[1]) == {**json.loads(lines[1]), "text": CLEANED["a"]}
 
 
+def test_integers_beyond_64_bits_nested_in_a_cleaned_record_are_written_digit_for_digit(tmp_path):
+    big = 123456789012345678901234567890
+    lines = [json.dumps({"id": k, "meta": {"n": [big + i, 1.5]}, "text": TEXTS[k]}) for i, k in enumerate(ORDER)]
+    src = tmp_path / "c.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.jsonl"
+    clean(str(src), str(out))
+    written = out.read_text().splitlines()
+    assert json.loads(written[1]) == {**json.loads(lines[1]), "text": CLEANED["a"]}  # a, the second, is cleaned
+    assert str(big + 1) in written[1]
+
+
 def test_an_id_beyond_64_bits_is_reported_digit_for_digit(tmp_path):
     src = tmp_path / "c.jsonl"
     big = 123456789012345678901234567890
