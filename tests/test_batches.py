@@ -202,3 +202,16 @@ def test_other_parquet_columns_are_read_row_by_row(tmp_path, row_reads, columns)
     pl.DataFrame(columns).write_parquet(path)
     _same_as_reference(path, Config(site_field="url", batch_docs=4, on_error="skip"))
     assert row_reads != []
+
+
+def test_a_batch_of_blank_lines_only_changes_nothing(tmp_path):
+    import dedup
+
+    line = "The same caption printed twice in one article appears here again"
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": f"{line}\nown words of record {i}"}) + "\n" for i in range(3))
+                    + "\n" * 5 + json.dumps({"id": 9, "text": line}) + "\n\n\n")
+    whole = dedup.scan(str(path), report=None, workers=1)
+    for workers in (1, 2):
+        assert dedup.scan(str(path), report=None, batch_docs=2, workers=workers).equals(whole)
+    assert whole["doc_id"].to_list() == ["0", "1", "2", "9"]
