@@ -6,6 +6,8 @@ import json
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import clean, read_bytes_decompressed, read_jsonl, scan, sentence, snapshot, write_jsonl
 
 CAPTION = sentence(14, seed=1)
@@ -224,3 +226,19 @@ def test_invalid_utf8_with_a_float_id_is_read_not_a_crash(tmp_path):
     src.write_bytes(b'{"id": 1.5, "text": "caf\xe9 ok"}\n{"id": 2, "text": "caf\xe9 ok"}\n')
     found = scan(str(src))
     assert found.select("doc_id", "kind").rows() == [("2", "duplicate_doc")]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.just('"\x00dedup\x00') | st.just("\x00dedup\x00"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6) | st.just("\x00dedup\x00"), _JSON_VALUES, max_size=5),
+       st.sampled_from(["text", "body"]), st.text() | st.just("\x00dedup\x00"))
+def test_a_cleaned_json_line_is_what_json_dumps_writes(obj, field, text):
+    from dedup.corpus import json_line
+
+    assert json_line(obj, field, text) == json.dumps({**obj, field: text}, ensure_ascii=False).encode("utf-8")
