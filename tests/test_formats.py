@@ -6,9 +6,9 @@ import json
 
 import polars as pl
 import pytest
+from conftest import clean, read_bytes_decompressed, read_jsonl, scan, sentence, snapshot, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import clean, read_bytes_decompressed, read_jsonl, scan, sentence, snapshot, write_jsonl
 
 CAPTION = sentence(14, seed=1)
 DOC_A = f"{sentence(30, 2)}\n\n{CAPTION}\n{CAPTION}\n\n{sentence(20, 3)}\n"
