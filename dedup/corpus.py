@@ -179,7 +179,7 @@ def sites_of(values: pl.Series) -> pl.Series:
         host=text.str.extract(r"^[hH][tT][tT][pP][sS]?://(?:[^/?#]*@)?[^/?#:@]*", 0).str.replace(r"^.*[@/]", ""),
         bare=~text.str.contains("://", literal=True))
     frame = frame.with_columns(
-        plain=host.is_not_null() & ~text.str.contains(r"[\t\r\n\[\]]") & host.str.contains(r"^[\x00-\x7f]*$"))
+        plain=host.is_not_null() & ~text.str.contains(_ODD_URL.pattern) & host.str.contains(r"^[\x00-\x7f]*$"))
     frame = frame.with_columns(site=pl.when("bare").then(text).when("plain").then(
         host.str.to_lowercase().str.strip_prefix("www.")))
     frame = frame.select("v", site=pl.when(pl.col("site") != "").then("site"),
