@@ -101,25 +101,60 @@ class BatchPrints:
     doc_tokens: np.ndarray
     block_shingles: np.ndarray
     block_shingle_counts: np.ndarray
-    texts: pl.DataFrame | None = None
 
 
-def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> BatchPrints:
+@dataclass
+class PreparedBatch:
+    """The part of a batch's pass 1 that polars does (:func:`prepare`), waiting for the compiled kernels
+    (:func:`finish`). Each distinct block text is tokenised once: ``u`` gives each block's distinct
+    text, ``lengths`` each distinct text's token count and ``th`` their token hashes, one after another.
+    """
+
+    docs: pl.DataFrame
+    blocks: pl.DataFrame
+    u: np.ndarray
+    lengths: np.ndarray
+    th: np.ndarray
+    doc_stats: pl.DataFrame | None
+    texts: pl.DataFrame | None
+
+
+def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
     """Blocks, exact hashes and (with ``config.near``) MinHash signatures of one batch of documents.
 
-    ``docs`` has columns doc (global number), text and site. Identical blocks are normalised,
-    tokenised, framed and signed once per batch (boilerplate makes many of them). With ``texts``,
-    the prints also carry the batch's block texts (:func:`dedup.texts.batch_texts`).
+    ``docs`` has columns doc (global number), doc_id, text and site. Identical blocks are normalised,
+    tokenised, framed and signed once per batch (boilerplate makes many of them).
     """
-    n = config.ngram
+    return finish(prepare(docs, config), config)
+
+
+def prepare(docs: pl.DataFrame, config: Config, texts: bool = False, compiled: bool = True) -> PreparedBatch:
+    """The polars part of :func:`fingerprint`: blocks, their distinct texts' tokens and token hashes,
+    frames and rules; with ``texts``, the batch's block texts (:func:`dedup.texts.batch_texts`) too.
+    ``compiled=False`` finds the distinct texts without a compiled kernel, so that batches can be
+    prepared while numba is still starting (:func:`dedup.kernels.loading`)."""
     blocks = segment(docs.select("doc", "text"), config.unit)
-    distinct, u = distinct_texts(blocks["raw"])
+    distinct, u = distinct_texts(blocks["raw"], compiled)
     tokens = _tokens(distinct.select(normalised(pl.col("raw"))).to_series(), config.shingle)
     lengths = tokens.list.len().to_numpy().astype(np.int64)
     th = token_hashes(tokens.explode()) if len(tokens) else np.empty(0, _U64)
+    frames = frame_hashes(distinct.select("raw", ntok=pl.Series(lengths)))
+    table = blocks.select(
+        "doc", "block", "start", "end",
+        chars=(pl.col("end") - pl.col("start")).cast(pl.Int32),
+        rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
+        frame=frames.gather(u),
+    )
+    doc_stats = (repetition_stats(docs.select("doc", "text")) if config.doc_stats or config.drop_repetitive
+                 else None)
+    return PreparedBatch(docs, table, u, lengths, th, doc_stats, batch_texts(docs, blocks) if texts else None)
 
+
+def finish(prepared: PreparedBatch, config: Config) -> BatchPrints:
+    """The compiled part of :func:`fingerprint`: exact hashes and signatures of blocks and documents."""
+    n, u, lengths = config.ngram, prepared.u, prepared.lengths
     perms = Permutations(config.num_perm if config.near else 0, config.seed)
-    block_hash, block_sigs, shingle_sets = block_prints(th, lengths, n, perms.a, perms.b)
+    block_hash, block_sigs, shingle_sets = block_prints(prepared.th, lengths, n, perms.a, perms.b)
     signed = lengths >= n
     sig_row = np.full(len(lengths), -1, dtype=np.int64)
     if config.near:
@@ -128,41 +163,37 @@ def fingerprint(docs: pl.DataFrame, config: Config, texts: bool = False) -> Batc
         block_sigs, shingle_sets = np.empty((0, config.num_perm), np.uint32), np.empty(0, np.uint32)
     set_sizes = (lengths - n + 1)[signed] if config.near else np.empty(0, np.int64)
 
-    frames = frame_hashes(distinct.select("raw", ntok=pl.Series(lengths)))
-    block_table = blocks.select(
-        "doc", "block", "start", "end",
-        chars=(pl.col("end") - pl.col("start")).cast(pl.Int32),
+    block_table = prepared.blocks.with_columns(
         hash=pl.Series(block_hash[u], dtype=pl.UInt64),
         ntok=pl.Series(lengths[u], dtype=pl.Int32),
         sig=pl.Series(sig_row[u], dtype=pl.Int64),
-        rule=config.rules.verdict(pl.col("raw")) if config.rules else pl.lit(NONE, pl.Int8),
-        frame=frames.gather(u),
-    )
+    ).select(list(BLOCK_PRINTS))
     # Documents are compared without their own exact repeats, as clean would leave them.
     own = first_in_group(block_table["doc"].to_numpy(), block_table["hash"].to_numpy())
-    doc_table, doc_sigs, doc_tokens = _document_prints(docs, block_table["doc"].to_numpy()[own], u[own], th, lengths,
-                                                       sig_row, block_sigs, perms, config)
-    if config.doc_stats or config.drop_repetitive:
-        doc_table = doc_table.join(repetition_stats(docs.select("doc", "text")), on="doc", how="left")
-    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes,
-                       batch_texts(docs, blocks) if texts else None)
+    doc_table, doc_sigs, doc_tokens = _document_prints(prepared.docs, block_table["doc"].to_numpy()[own], u[own],
+                                                       prepared.th, lengths, sig_row, block_sigs, perms, config)
+    if prepared.doc_stats is not None:
+        doc_table = doc_table.join(prepared.doc_stats, on="doc", how="left")
+    return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes)
 
 
-def distinct_texts(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
+def distinct_texts(raw: pl.Series, compiled: bool = True) -> tuple[pl.DataFrame, np.ndarray]:
     """Each distinct text once (column ``raw``, in order of first appearance) and each row's index
     into them. Texts are grouped by a 64-bit hash in a compiled hash table, then checked against the
-    texts themselves; should two texts ever share a hash, polars' exact unique and join are used
-    instead. Three times as fast as that unique and join. A null counts as one more text.
+    texts themselves; should two texts ever share a hash (or with ``compiled=False``), polars' exact
+    unique and join are used instead. Three times as fast as that unique and join. A null counts as
+    one more text.
 
     Example:
         >>> d, u = distinct_texts(pl.Series(["a", "b", "a"]))
         >>> d["raw"].to_list(), u.tolist()
         (['a', 'b'], [0, 1, 0])
     """
-    item, first = first_ids(raw.hash().to_numpy())
-    texts = raw.gather(first)
-    if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
-        return texts.alias("raw").to_frame(), item
+    if compiled:
+        item, first = first_ids(raw.hash().to_numpy())
+        texts = raw.gather(first)
+        if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
+            return texts.alias("raw").to_frame(), item
     distinct = raw.unique(maintain_order=True).alias("raw").to_frame().with_row_index("u")
     u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left",
                                          nulls_equal=True)["u"]

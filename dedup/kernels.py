@@ -4,7 +4,8 @@ numpy alone needs a (shingles x permutations) matrix in memory and several passe
 batch; here each shingle is mixed, permuted and folded into its group's minimum in one pass that
 LLVM vectorises. Groups are given as ``starts`` into a flat array and each ends where the next
 starts. Kernels are compiled on first use and cached on disk (``cache=True``); :func:`warm_up`
-loads these and those of :mod:`dedup.tables` and :mod:`dedup.compare`.
+loads these and those of :mod:`dedup.tables` and :mod:`dedup.compare`, and
+:func:`warm_up_in_background` does it while the caller goes on (:func:`loading` says until when).
 
 Example:
     >>> import numpy as np
@@ -15,6 +16,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import threading
 
 import numba
 import numpy as np
@@ -198,9 +201,30 @@ def document_prints(th: np.ndarray, lengths: np.ndarray, occ_u: np.ndarray, occ_
     return counts, hashes, sigs, stream
 
 
+_loading = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """:func:`warm_up` on a thread of its own; :func:`loading` is true until it is done."""
+
+    def load() -> None:
+        try:
+            warm_up()
+        finally:
+            _loading.clear()
+
+    _loading.set()
+    threading.Thread(target=load, name="dedup-warm-up", daemon=True).start()
+
+
+def loading() -> bool:
+    """Whether :func:`warm_up_in_background` is still loading: a kernel called now would wait for it."""
+    return _loading.is_set()
+
+
 def warm_up() -> None:
-    """Load the compiled kernels (about 0.3 s of numba start-up even from the disk cache), so a caller
-    can do it in a background thread while the first batch is read and segmented."""
+    """Load the compiled kernels: numba's start-up takes about 0.5 s even from the disk cache (its
+    registries, and scipy.linalg for its BLAS check), on one core, holding the GIL most of the time."""
     one = np.ones(1, np.uint32)
     th, lengths = np.ones(2, np.uint64), np.array([2])
     _, sigs, _ = block_prints(th, lengths, 1, one, one)

@@ -16,7 +16,6 @@ import io
 import mmap
 import os
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -52,9 +51,17 @@ from dedup.findings import (
     repetitive_findings,
     safe_text,
 )
-from dedup.fingerprint import BLOCK_PRINTS, DOC_PRINTS, BatchPrints, distinct_texts, fingerprint
+from dedup.fingerprint import (
+    BLOCK_PRINTS,
+    DOC_PRINTS,
+    BatchPrints,
+    PreparedBatch,
+    distinct_texts,
+    finish,
+    prepare,
+)
 from dedup.frames import join_by_frame
-from dedup.kernels import sequence_hashes, warm_up
+from dedup.kernels import loading, sequence_hashes, warm_up_in_background
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 from dedup.tables import first_in_group
@@ -152,14 +159,28 @@ class _Keyed:
     doc_keys: np.ndarray
 
 
-def _fingerprint_batch(docs: pl.DataFrame, config: Config, texts: TextStore | None) -> _Keyed:
-    prints = fingerprint(docs, config, texts=texts is not None)
+def _prepared_batch(docs: pl.DataFrame, config: Config, texts: TextStore | None) -> PreparedBatch:
+    prepared = prepare(docs, config, texts=texts is not None, compiled=not loading())
     if texts is not None:
-        texts.write(prints.texts)
+        texts.write(prepared.texts)
+        prepared.texts = None
+    return prepared
+
+
+def _keyed(prepared: PreparedBatch, config: Config) -> _Keyed:
+    prints = finish(prepared, config)
     block_shape, doc_shape = _band_shapes(config)
-    block_keys = band_keys(prints.block_sigs, *block_shape)
-    doc_keys = band_keys(prints.doc_sigs, *doc_shape)
-    return _Keyed(prints, block_keys, doc_keys)
+    return _Keyed(prints, band_keys(prints.block_sigs, *block_shape), band_keys(prints.doc_sigs, *doc_shape))
+
+
+def _fingerprint_batch(docs: pl.DataFrame, config: Config, texts: TextStore | None) -> _Keyed | PreparedBatch:
+    """The batch's prints; or, while numba is still starting, only its polars part."""
+    prepared = _prepared_batch(docs, config, texts)
+    return prepared if loading() else _keyed(prepared, config)
+
+
+# Batches prepared ahead of the kernels while numba starts (each a few MB).
+PREPARED_AHEAD = 8
 
 
 def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextStore | None) -> Iterator[_Keyed]:
@@ -168,20 +189,36 @@ def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextS
     Threads, not processes: the work is polars and compiled kernels, which run without the GIL (pass 1
     ran 1.4-2.0x as fast on two threads as on one, benchmarks/RESULTS.md), and a thread needs
     no start-up (a process pool cost over a second: imports, kernels) and no copy of its batch.
-    At most one batch per thread waits ahead, so memory stays bounded.
+    At most one batch per thread waits ahead, so memory stays bounded; while numba starts (half a
+    second, on one core), up to PREPARED_AHEAD more batches get their polars part done meanwhile.
     """
     if config.workers == 1:
         for batch in batches:
-            yield _fingerprint_batch(batch, config, texts)
+            yield _keyed(_prepared_batch(batch, config, texts), config)
         return
     with ThreadPoolExecutor(config.workers, thread_name_prefix="dedup-fingerprint") as pool:
-        pending: deque[Future[_Keyed]] = deque()
+        pending: deque[Future[_Keyed | PreparedBatch]] = deque()
+
+        def finish_prepared() -> None:  # in order, so that the oldest batch is taken up first
+            for i, work in enumerate(pending):
+                if work.done() and isinstance(work.result(), PreparedBatch):
+                    pending[i] = pool.submit(_keyed, work.result(), config)
+
+        def oldest() -> _Keyed:
+            pending[0].result()
+            finish_prepared()
+            keyed = pending.popleft().result()
+            assert isinstance(keyed, _Keyed)
+            return keyed
+
         for batch in batches:
             pending.append(pool.submit(_fingerprint_batch, batch, config, texts))
-            if len(pending) > config.workers:
-                yield pending.popleft().result()
+            if not loading():
+                finish_prepared()
+            while len(pending) > config.workers + (PREPARED_AHEAD if loading() else 0):
+                yield oldest()
         while pending:
-            yield pending.popleft().result()
+            yield oldest()
 
 
 # Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned
@@ -200,8 +237,8 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     sizes: deque[int] = deque()  # batches come back in the order they were made
     if progress:
         progress.start(input_bytes(sources))
-    if config.near:  # numba's start-up overlaps with reading and segmenting the first batch
-        threading.Thread(target=warm_up, daemon=True).start()
+    if config.near:  # numba's start-up overlaps with reading and preparing the first batches
+        warm_up_in_background()
     stats.workers = config.workers
     for keyed in _fingerprinted(record_batches(sources, config, stats.reader, sizes), config, texts):
         prints = keyed.prints

@@ -56,6 +56,22 @@ def test_two_threads_give_the_same_report_as_one(corpus, tmp_path):
     assert run([str(corpus)], Config(workers=2, batch_docs=1), report=None)[1].workers == 2
 
 
+def test_batches_prepared_while_numba_starts_give_the_same_report(corpus, tmp_path, monkeypatch):
+    # While the kernels load, workers only do a batch's polars part; the rest follows once they are
+    # loaded. Here "loading" lasts for the first 30 questions: 13 batches, more than can wait ahead.
+    from dedup import pipeline
+
+    single = _run(corpus, tmp_path, "single", workers=1)
+    asked = iter(range(30))
+    monkeypatch.setattr(pipeline, "loading", lambda: next(asked, None) is not None)
+    returned = []
+    fingerprint_batch = pipeline._fingerprint_batch
+    monkeypatch.setattr(pipeline, "_fingerprint_batch", lambda *a: returned.append(fingerprint_batch(*a)) or returned[-1])
+    assert _run(corpus, tmp_path, "prepared", workers=2, batch_docs=1) == single
+    prepared = sum(isinstance(r, pipeline.PreparedBatch) for r in returned)
+    assert 0 < prepared < len(returned) == 13
+
+
 def test_a_scan_on_two_threads_fills_the_same_report_as_one(corpus, tmp_path):
     # A scan fills its report's texts from the batches' set-aside files, on the worker threads.
     reports = []
