@@ -467,19 +467,20 @@ REPORT_SLICE = 200_000
 
 
 def write_report(report: pl.DataFrame, path: Path, threads: int = 1) -> None:
-    """The report CSV: text cells made safe, similarities to 4 places. Slices of REPORT_SLICE rows are
-    formatted on ``threads`` threads (polars runs without the GIL) and written in order, a few at a
-    time so that only their text is held."""
+    """The report CSV: text cells made safe, similarities to 4 places. Slices of at most REPORT_SLICE
+    rows, at least one per thread, are formatted on ``threads`` threads (polars runs without the
+    GIL) and written in order, a few at a time so that only their text is held."""
+    rows = max(1, min(REPORT_SLICE, -(-len(report) // threads)))
 
     def formatted(start: int) -> bytes:
         out = io.BytesIO()
-        report.slice(start, REPORT_SLICE).with_columns(
+        report.slice(start, rows).with_columns(
             text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4),
         ).write_csv(out, quote_style="necessary", include_header=start == 0)
         return out.getvalue()
 
     def write(out: IO[bytes]) -> None:
-        starts = range(0, max(len(report), 1), REPORT_SLICE)  # an empty report still gets its header
+        starts = range(0, max(len(report), 1), rows)  # an empty report still gets its header
         for group in range(0, len(starts), 2 * threads):
             out.writelines(in_order(formatted, starts[group:group + 2 * threads], threads))
 
