@@ -237,8 +237,7 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     sizes: deque[int] = deque()  # batches come back in the order they were made
     if progress:
         progress.start(input_bytes(sources))
-    if config.near:  # numba's start-up overlaps with reading and preparing the first batches
-        warm_up_in_background()
+    warm_up_in_background()  # numba's start-up overlaps with reading and preparing the first batches
     stats.workers = config.workers
     for keyed in _fingerprinted(record_batches(sources, config, stats.reader, sizes), config, texts):
         prints = keyed.prints
