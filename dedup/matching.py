@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from rapidfuzz.distance import LCSseq
 
 from dedup.bands import BandStore
@@ -88,7 +89,7 @@ def _remembering(similarity: Similarity, left: np.ndarray, right: np.ndarray, kn
     round) without comparing them again: the clusters' check of members against their representative
     mostly asks for candidate pairs, and aligning documents costs tens of microseconds a pair."""
     keys = np.minimum(left, right).astype(np.int64) << 32 | np.maximum(left, right)
-    order = np.argsort(keys)
+    order = pl.Series(keys).arg_sort().to_numpy()  # 5.6M keys: 0.3 s, against numpy's 0.75 s (one core)
     keys, known = keys[order], known[order]
 
     def remembered(a: np.ndarray, b: np.ndarray) -> np.ndarray:
