@@ -123,7 +123,8 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
     """Blocks, exact hashes and (with ``config.near``) MinHash signatures of one batch of documents.
 
     ``docs`` has columns doc (global number), doc_id, text and site. Identical blocks are normalised,
-    tokenised, framed and signed once per batch (boilerplate makes many of them).
+    tokenised, framed and signed once per batch (boilerplate makes many of them). The pipeline runs
+    the two halves, :func:`prepare` and :func:`finish`, apart.
     """
     return finish(prepare(docs, config), config)
 
@@ -179,9 +180,9 @@ def finish(prepared: PreparedBatch, config: Config) -> BatchPrints:
 
 def distinct_texts(raw: pl.Series, compiled: bool = True) -> tuple[pl.DataFrame, np.ndarray]:
     """Each distinct text once (column ``raw``, in order of first appearance) and each row's index
-    into them. Texts are grouped by a 64-bit hash in a compiled hash table, then checked against the
-    texts themselves; should two texts ever share a hash (or with ``compiled=False``), polars' exact
-    unique and join are used instead. Three times as fast as that unique and join. A null counts as
+    into them. Texts are grouped by a 64-bit hash in a compiled hash table (three times as fast as
+    polars' exact unique and join), then checked against the texts themselves; should two texts ever
+    share a hash, or with ``compiled=False``, the unique and join are used instead. A null counts as
     one more text.
 
     Example:

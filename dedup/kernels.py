@@ -201,7 +201,14 @@ def document_prints(th: np.ndarray, lengths: np.ndarray, occ_u: np.ndarray, occ_
     return counts, hashes, sigs, stream
 
 
-_loading = threading.Event()
+_warming = 0  # warm-ups running (several runs can share a process)
+_warming_lock = threading.Lock()
+
+
+def _count_warm_up(step: int) -> None:
+    global _warming
+    with _warming_lock:
+        _warming += step
 
 
 def warm_up_in_background() -> None:
@@ -213,16 +220,20 @@ def warm_up_in_background() -> None:
         try:
             warm_up()
         finally:
-            _loading.clear()
+            _count_warm_up(-1)
         import scipy.sparse.csgraph  # noqa: F401
 
-    _loading.set()
-    threading.Thread(target=load, name="dedup-warm-up", daemon=True).start()
+    _count_warm_up(1)
+    try:
+        threading.Thread(target=load, name="dedup-warm-up", daemon=True).start()
+    except BaseException:
+        _count_warm_up(-1)
+        raise
 
 
 def loading() -> bool:
-    """Whether :func:`warm_up_in_background` is still loading: a kernel called now would wait for it."""
-    return _loading.is_set()
+    """Whether a :func:`warm_up_in_background` is still loading: a kernel called now would wait for it."""
+    return _warming > 0
 
 
 def warm_up() -> None:

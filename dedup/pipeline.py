@@ -163,7 +163,7 @@ def _prepared_batch(docs: pl.DataFrame, config: Config, texts: TextStore | None)
     prepared = prepare(docs, config, texts=texts is not None, compiled=not loading())
     if texts is not None:
         texts.write(prepared.texts)
-        prepared.texts = None
+        prepared.texts = None  # on disk now: not held while the batch waits for its kernels
     return prepared
 
 
@@ -179,7 +179,7 @@ def _fingerprint_batch(docs: pl.DataFrame, config: Config, texts: TextStore | No
     return prepared if loading() else _keyed(prepared, config)
 
 
-# Batches prepared ahead of the kernels while numba starts (each a few MB).
+# Batches prepared ahead of the kernels while numba starts (each a few MB at the default --batch-docs).
 PREPARED_AHEAD = 8
 
 
@@ -199,9 +199,9 @@ def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextS
     with ThreadPoolExecutor(config.workers, thread_name_prefix="dedup-fingerprint") as pool:
         pending: deque[Future[_Keyed | PreparedBatch]] = deque()
 
-        def finish_prepared() -> None:  # in order, so that the oldest batch is taken up first
+        def finish_prepared() -> None:  # oldest first; a failed batch stays, for oldest() to raise in turn
             for i, work in enumerate(pending):
-                if work.done() and isinstance(work.result(), PreparedBatch):
+                if work.done() and work.exception() is None and isinstance(work.result(), PreparedBatch):
                     pending[i] = pool.submit(_keyed, work.result(), config)
 
         def oldest() -> _Keyed:

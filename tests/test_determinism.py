@@ -72,6 +72,32 @@ def test_batches_prepared_while_numba_starts_give_the_same_report(corpus, tmp_pa
     assert 0 < prepared < len(returned) == 13
 
 
+def test_a_failing_batch_is_reported_in_order_while_batches_are_prepared(monkeypatch):
+    # Batch 2 fails late and batch 5 at once, both while "loading": the batches before 2 come out,
+    # then batch 2's error, as when each batch is fingerprinted whole.
+    import time
+
+    from dedup import pipeline
+
+    def prepared(batch, config, texts):
+        number = batch["doc"][0]
+        if number in (2, 5):
+            time.sleep(0.3 if number == 2 else 0)
+            raise ValueError(f"batch {number}")
+        return number
+
+    monkeypatch.setattr(pipeline, "loading", lambda: True)
+    monkeypatch.setattr(pipeline, "_prepared_batch", prepared)
+    monkeypatch.setattr(pipeline, "PreparedBatch", int)
+    monkeypatch.setattr(pipeline, "_keyed", lambda number, config: pipeline._Keyed(number, None, None))
+    batches = (pl.DataFrame({"doc": [i]}) for i in range(8))
+    out = []
+    with pytest.raises(ValueError, match="batch 2"):
+        for keyed in pipeline._fingerprinted(batches, Config(workers=2), None):
+            out.append(keyed.prints)
+    assert out == [0, 1]
+
+
 def test_a_scan_on_two_threads_fills_the_same_report_as_one(corpus, tmp_path):
     # A scan fills its report's texts from the batches' set-aside files, on the worker threads.
     reports = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import polars as pl
 import pytest
@@ -193,3 +196,32 @@ def test_first_in_group_equals_polars_first_distinct_over_the_group(rows):
     frame = pl.DataFrame(rows, schema={"group": pl.Int64, "value": pl.UInt64}, orient="row")
     expected = frame.select(pl.col("value").is_first_distinct().over("group")).to_series().to_list()
     assert first_in_group(frame["group"].to_numpy(), frame["value"].to_numpy()).tolist() == expected
+
+
+def test_loading_lasts_until_every_background_warm_up_is_done(monkeypatch):
+    # Two runs in one process: the first warm-up to finish must not say the other's kernels are loaded.
+    from dedup import kernels
+
+    gates = [threading.Event(), threading.Event()]
+    started = threading.Semaphore(0)
+
+    def warm_up():
+        gate = gates.pop(0)
+        started.release()
+        gate.wait(5)
+
+    first, second = gates
+    monkeypatch.setattr(kernels, "warm_up", warm_up)
+    assert not kernels.loading()
+    kernels.warm_up_in_background()
+    started.acquire()
+    kernels.warm_up_in_background()
+    started.acquire()
+    first.set()
+    time.sleep(0.05)
+    assert kernels.loading()
+    second.set()
+    deadline = time.monotonic() + 5
+    while kernels.loading() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not kernels.loading()
