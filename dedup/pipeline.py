@@ -199,26 +199,29 @@ def _fingerprinted(batches: Iterator[pl.DataFrame], config: Config, texts: TextS
     with ThreadPoolExecutor(config.workers, thread_name_prefix="dedup-fingerprint") as pool:
         pending: deque[Future[_Keyed | PreparedBatch]] = deque()
 
-        def finish_prepared() -> None:  # oldest first; a failed batch stays, for oldest() to raise in turn
+        def finish_prepared() -> None:  # a failed batch stays, for oldest() to raise in its turn
             for i, work in enumerate(pending):
                 if work.done() and work.exception() is None and isinstance(work.result(), PreparedBatch):
                     pending[i] = pool.submit(_keyed, work.result(), config)
 
         def oldest() -> _Keyed:
-            pending[0].result()
+            done = pending.popleft().result()
             finish_prepared()
-            keyed = pending.popleft().result()
-            assert isinstance(keyed, _Keyed)
-            return keyed
+            # A prepared oldest batch is finished here: in the pool it would queue behind new batches.
+            return done if isinstance(done, _Keyed) else _keyed(done, config)
 
-        for batch in batches:
-            pending.append(pool.submit(_fingerprint_batch, batch, config, texts))
-            if not loading():
-                finish_prepared()
-            while len(pending) > config.workers + (PREPARED_AHEAD if loading() else 0):
+        try:
+            for batch in batches:
+                pending.append(pool.submit(_fingerprint_batch, batch, config, texts))
+                if not loading():
+                    finish_prepared()
+                while len(pending) > config.workers + (PREPARED_AHEAD if loading() else 0):
+                    yield oldest()
+            while pending:
                 yield oldest()
-        while pending:
-            yield oldest()
+        finally:  # on an error or an early stop, batches not begun are dropped, not waited for
+            for work in pending:
+                work.cancel()
 
 
 # Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned

@@ -98,6 +98,30 @@ def test_a_failing_batch_is_reported_in_order_while_batches_are_prepared(monkeyp
     assert out == [0, 1]
 
 
+def test_stopping_early_drops_the_batches_not_begun(monkeypatch):
+    # Up to 10 batches wait while "loading"; closing the generator (an error downstream, Ctrl-C)
+    # must not fingerprint them all first.
+    import time
+
+    from dedup import pipeline
+
+    started = []
+
+    def prepared(batch, config, texts):
+        started.append(batch["doc"][0])
+        time.sleep(0.2)
+        return batch["doc"][0]
+
+    monkeypatch.setattr(pipeline, "loading", lambda: True)
+    monkeypatch.setattr(pipeline, "_prepared_batch", prepared)
+    monkeypatch.setattr(pipeline, "PreparedBatch", int)
+    monkeypatch.setattr(pipeline, "_keyed", lambda number, config: pipeline._Keyed(number, None, None))
+    fingerprinted = pipeline._fingerprinted((pl.DataFrame({"doc": [i]}) for i in range(12)), Config(workers=2), None)
+    assert next(fingerprinted).prints == 0
+    fingerprinted.close()
+    assert len(started) <= 5
+
+
 def test_a_scan_on_two_threads_fills_the_same_report_as_one(corpus, tmp_path):
     # A scan fills its report's texts from the batches' set-aside files, on the worker threads.
     reports = []
