@@ -24,6 +24,8 @@ REPORT_SCHEMA = {
     "kept_block": pl.Int32, "action": pl.String, "text": pl.String,
 }
 KINDS = ("repeat", "boilerplate", "duplicate_block", "duplicate_doc", "repetitive_doc")
+# Kinds whose finding is a whole document (its span: the whole text; its block: null).
+DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
 # Findings before pass 2 fills in ids and text: documents by number.
 FINDING_SCHEMA = {
     "doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -29,6 +29,7 @@ import polars as pl
 
 from dedup.bands import BandStore
 from dedup.batches import record_batches
+from dedup.cleaning import second_pass
 from dedup.config import Config
 from dedup.corpus import (
     Counters,
@@ -36,10 +37,7 @@ from dedup.corpus import (
     Source,
     check_output,
     input_bytes,
-    iter_records,
     open_sources,
-    publish,
-    writer_for,
 )
 from dedup.docstats import DEFAULT_LIMITS, STATS_SCHEMA
 from dedup.findings import (
@@ -65,7 +63,7 @@ from dedup.kernels import loading, sequence_hashes, warm_up_in_background
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
 from dedup.tables import first_in_group
-from dedup.texts import HEAD_CHARS, TextStore
+from dedup.texts import TextStore
 from dedup.threads import in_order
 
 
@@ -75,7 +73,6 @@ class Progress(Protocol):
     def start(self, total_bytes: int | None) -> None: ...
 
     def advance(self, docs: int, nbytes: int) -> None: ...
-DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
 
 
 @dataclass
@@ -365,79 +362,6 @@ def _copies_once_cleaned(blocks: pl.DataFrame, block_rows: pl.DataFrame, docs: p
     return document_findings(content)
 
 
-def _removals(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
-    """``text`` without the spans, each with the line break that follows it; and the characters cut."""
-    pieces, cut, at = [], 0, 0
-    for start, end in sorted(spans):
-        if start < at:
-            continue
-        if text.startswith("\r\n", end):
-            end += 2
-        elif text.startswith("\n", end):
-            end += 1
-        pieces.append(text[at:start])
-        cut += end - start
-        at = end
-    pieces.append(text[at:])
-    return "".join(pieces), cut
-
-
-def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, stats: RunStats,
-                out: Path | None, workdir: Path) -> pl.DataFrame:
-    """``clean``'s second read: write the cleaned corpus to ``out`` (None: JSON Lines on stdout) and
-    give each finding its text.
-
-    ``findings`` are sorted by document (as :func:`decide` returns them), so they are walked in step
-    with the records, with no Python object per finding but its text."""
-    doc = findings["doc"].to_numpy()
-    starts, ends = findings["start"].to_numpy(), findings["end"].to_numpy()
-    whole = findings["kind"].is_in(DOCUMENT_KINDS).to_numpy()
-    removes = (findings["action"] == "remove").to_numpy()
-    # rows[d]:rows[d + 1] are the findings of document d
-    rows = np.searchsorted(doc, np.arange(int(doc.max()) + 2)) if len(doc) else np.zeros(1, np.int64)
-    texts = [""] * len(findings)
-    staged = workdir / "out" if (out is not None and len(sources) > 1) else None
-    if staged is not None:
-        staged.mkdir()
-    number = 0
-    counters = Counters()
-    rereading = replace(config, site_field=None)  # sites were needed for deciding only
-    for source in sources:
-        if out is None:
-            target = None
-        elif staged is not None:
-            target = staged / source.name
-        else:
-            target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
-        writer = writer_for(source, target, config)
-        for record in iter_records(source, rereading, counters):
-            text: str | None = record.text
-            spans = []
-            lo, hi = (int(rows[number]), int(rows[number + 1])) if number + 1 < len(rows) else (0, 0)
-            for k, start, end, is_whole, remove in zip(range(lo, hi), starts[lo:hi].tolist(), ends[lo:hi].tolist(),
-                                                       whole[lo:hi].tolist(), removes[lo:hi].tolist()):
-                texts[k] = record.text[start:end][:HEAD_CHARS] if is_whole else record.text[start:end]
-                if remove:
-                    if is_whole:
-                        text = None
-                    else:
-                        spans.append((start, end))
-            if text is None:
-                stats.docs_dropped += 1
-                stats.chars_removed += len(record.text)
-            elif spans:
-                text, cut = _removals(record.text, spans)
-                stats.chars_removed += cut
-            writer.write(record, text)
-            number += 1
-        writer.close()
-        if target is not None and staged is None:
-            publish(target, out)
-    if staged is not None:
-        publish(staged, out)
-    return findings.with_columns(text=pl.Series(texts, dtype=pl.String))
-
-
 def _report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
     # Documents are numbered by their row in prints.docs: ids are gathered, not joined (5x faster).
     ids = prints.docs["doc_id"]
@@ -527,7 +451,8 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         if texts is not None:
             findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
         else:
-            findings = second_pass(sources, findings, config, stats, out, workdir)
+            findings, stats.chars_removed, stats.docs_dropped = second_pass(sources, findings, config, out, workdir,
+                                                                            stats.documents)
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:

@@ -244,3 +244,24 @@ def test_report_may_not_overwrite_an_input(tmp_path):
     with pytest.raises(dedup.InputError, match="report"):
         dedup.scan(str(src), report=src, workers=1)
     assert src.read_bytes() == before
+
+
+# --- an input that changes between clean's two reads ----------------------------------------------
+
+
+@pytest.mark.parametrize("second_read", ["shorter", "broken"])
+def test_an_input_changed_between_the_two_reads_is_refused_and_leaves_no_output(tmp_path, monkeypatch, second_read):
+    src = write_jsonl(tmp_path / "c.jsonl", [_good(i) for i in range(4)])
+    changed = {"shorter": src.read_bytes().splitlines(keepends=True)[0],
+               "broken": src.read_bytes().replace(b'"r2"', b'"r2', 1)}[second_read]
+    original_decide = dedup.pipeline.decide
+
+    def decide_then_change_the_input(*args, **kwargs):  # between pass 1 and pass 2
+        src.write_bytes(changed)
+        return original_decide(*args, **kwargs)
+
+    monkeypatch.setattr(dedup.pipeline, "decide", decide_then_change_the_input)
+    with pytest.raises(dedup.InputError, match="changed while it was being cleaned" if second_read == "shorter"
+                       else r"c\.jsonl:3: malformed JSON"):
+        dedup.clean(str(src), str(tmp_path / "out.jsonl"), report=tmp_path / "r.csv", workers=1)
+    assert snapshot(tmp_path) == {"c.jsonl": changed}, "no output, no report, no temporary file"

@@ -1,0 +1,164 @@
+"""``clean``'s second read of the input: the cleaned corpus written out, and each finding's text.
+
+The records are walked in step with the findings (sorted by document), with no Python object per
+finding but its text. A document with a removed whole-document finding is left out; from any other,
+the removed blocks are cut, each with the line break after it, and every other byte stays. The
+output appears only when complete, and an input that changed since pass 1 is refused.
+
+Example:
+    >>> removed_spans("one\\ntwo\\r\\nthree", [(4, 7)])
+    ('one\\nthree', 5)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from dedup.config import Config
+from dedup.corpus import (
+    Counters,
+    InputError,
+    Record,
+    Source,
+    Writer,
+    iter_records,
+    publish,
+    writer_for,
+)
+from dedup.findings import DOCUMENT_KINDS
+from dedup.texts import HEAD_CHARS
+
+
+def removed_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
+    """``text`` without the spans, each with the line break that follows it; and the characters cut.
+    A span that begins inside one already cut is skipped."""
+    pieces, cut, at = [], 0, 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        if text.startswith("\r\n", end):
+            end += 2
+        elif text.startswith("\n", end):
+            end += 1
+        pieces.append(text[at:start])
+        cut += end - start
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces), cut
+
+
+@dataclass
+class Plan:
+    """The findings as pass 2 applies them: per row the span, whether it is a whole document and
+    whether it is removed; ``rows[d]:rows[d + 1]`` are document d's rows."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    whole: np.ndarray
+    removes: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def of(cls, findings: pl.DataFrame) -> Plan:
+        doc = findings["doc"].to_numpy()
+        rows = np.searchsorted(doc, np.arange(int(doc.max()) + 2)) if len(doc) else np.zeros(1, np.int64)
+        return cls(findings["start"].to_numpy(), findings["end"].to_numpy(),
+                   findings["kind"].is_in(DOCUMENT_KINDS).to_numpy(), (findings["action"] == "remove").to_numpy(),
+                   rows)
+
+    def of_document(self, number: int) -> tuple[list[int], list[int], list[bool], list[bool]]:
+        """Starts, ends, whether whole and whether removed, of document ``number``'s findings."""
+        if number + 1 >= len(self.rows):
+            return [], [], [], []
+        lo, hi = int(self.rows[number]), int(self.rows[number + 1])
+        return (self.starts[lo:hi].tolist(), self.ends[lo:hi].tolist(), self.whole[lo:hi].tolist(),
+                self.removes[lo:hi].tolist())
+
+
+@dataclass
+class Tally:
+    """What pass 2 has done so far: records read, the findings' texts, characters cut, documents dropped."""
+
+    records: int = 0
+    texts: list[pl.Series] = field(default_factory=list)
+    chars_removed: int = 0
+    docs_dropped: int = 0
+
+
+def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path | None, workdir: Path,
+                documents: int) -> tuple[pl.DataFrame, int, int]:
+    """Write the cleaned corpus to ``out`` (None: JSON Lines on stdout); return ``findings`` with their
+    ``text``, the characters removed and the documents dropped. ``documents`` is how many pass 1 read:
+    an input that changed in between is refused, and no output is left."""
+    plan = Plan.of(findings)
+    tally = Tally()
+    staged = workdir / "out" if (out is not None and len(sources) > 1) else None
+    if staged is not None:
+        staged.mkdir()
+    rereading = replace(config, site_field=None)  # sites were needed for deciding only
+    for source in sources:
+        if out is None:
+            target = None
+        elif staged is not None:
+            target = staged / source.name
+        else:
+            target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
+        writer = writer_for(source, target, config)
+        done = False
+        try:
+            _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally)
+            writer.close()
+            if source is sources[-1] and tally.records != documents:
+                raise InputError(f"{source.path}: the input changed while it was being cleaned "
+                                 f"({tally.records:,} records on the second read, {documents:,} on the first)")
+            done = True
+        finally:
+            if not done and target is not None and staged is None:  # a staged folder goes with the work folder
+                with contextlib.suppress(Exception):
+                    writer.close()
+                _discard(target)
+        if target is not None and staged is None:
+            publish(target, out)
+    if staged is not None:
+        publish(staged, out)
+    texts = pl.concat(tally.texts) if tally.texts else pl.Series([], dtype=pl.String)
+    return findings.with_columns(text=texts), tally.chars_removed, tally.docs_dropped
+
+
+def _discard(target: Path) -> None:
+    if target.is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+    else:
+        target.unlink(missing_ok=True)
+
+
+def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally) -> None:
+    """The records of one source, cleaned and written, in step with their findings' rows."""
+    texts: list[str] = []
+    for record in records:
+        text: str | None = record.text
+        spans = []
+        for start, end, is_whole, remove in zip(*plan.of_document(tally.records)):
+            texts.append(record.text[start:end][:HEAD_CHARS] if is_whole else record.text[start:end])
+            if remove:
+                if is_whole:
+                    text = None
+                else:
+                    spans.append((start, end))
+        if text is None:
+            tally.docs_dropped += 1
+            tally.chars_removed += len(record.text)
+        elif spans:
+            text, cut = removed_spans(record.text, spans)
+            tally.chars_removed += cut
+        writer.write(record, text)
+        tally.records += 1
+    tally.texts.append(pl.Series(texts, dtype=pl.String))
