@@ -433,9 +433,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--docs", default="10000", help="documents in the generated corpus (a comma list with --memory-only)")
-    ap.add_argument("--contenders", default=",".join(ALL), help=f"comma list from {', '.join(ALL)} (or dedup-wN)")
+    ap.add_argument("--contenders", default=",".join(ALL), help=f"comma list from {', '.join(ALL)} (or dedup-wN, dedup-wN-loaded)")
     ap.add_argument("--workers", help="with --memory-only: dedup's workers (default all cores); otherwise a comma "
-                                      "list of worker counts, shorthand for the dedup-wN contenders")
+                                      "list of worker counts, shorthand for the dedup-wN contenders (it keeps "
+                                      "dedup-wN-loaded ones)")
     ap.add_argument("--seed", type=int, default=0, help="corpus seed")
     ap.add_argument("--gzip", action="store_true", help="benchmark a .jsonl.gz corpus (dedup decompresses it)")
     ap.add_argument("--ngram", type=int, default=5)
@@ -464,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         head["memory"] = memory(args, sizes)
     else:
         if args.workers:
-            rest = [c for c in args.contenders.split(",") if not c.startswith("dedup-w")]
+            rest = [c for c in args.contenders.split(",") if not re.fullmatch(r"dedup-w\d+", c)]
             args.contenders = ",".join([f"dedup-w{w}" for w in args.workers.split(",")] + rest)
         head["speed"] = [speed(args, docs) for docs in sizes]
     if args.json:
