@@ -24,10 +24,10 @@ import shutil
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -37,6 +37,7 @@ import zstandard
 from dedup.config import Config
 
 STDIN = "-"
+T = TypeVar("T")
 
 
 class InputError(Exception):
@@ -438,7 +439,7 @@ class JsonlWriter(Writer):
             # orjson reads an integer beyond 64 bits as a float: a record with a float (or a nested value)
             # and a long run of digits is read again exactly. Searching every line took 20 us a record.
             if any(isinstance(v, (float, dict, list)) for v in obj.values()) and _LONG_DIGITS.search(line):
-                obj = json.loads(line.decode("utf-8", errors="replace"))
+                obj = _deep_enough(lambda: json.loads(line.decode("utf-8", errors="replace")))
             else:
                 obj = dict(obj)
         elif isinstance(record.raw, tuple):  # a Parquet row
@@ -462,6 +463,10 @@ def json_line(obj: dict, field: str, text: str) -> bytes:
 
     Example: ``json_line({"id": 1, "text": "old"}, "text", "new")`` -> ``b'{"id": 1, "text": "new"}'``.
     """
+    return _deep_enough(lambda: _json_line(obj, field, text))
+
+
+def _json_line(obj: dict, field: str, text: str) -> bytes:
     try:
         head = json.dumps({**obj, field: _PLACEHOLDER}, ensure_ascii=False, default=str).encode("utf-8")
         if head.count(_PLACEHOLDER_JSON) == 1:  # else some other value spells it too
@@ -469,6 +474,22 @@ def json_line(obj: dict, field: str, text: str) -> bytes:
         return json.dumps({**obj, field: text}, ensure_ascii=False, default=str).encode("utf-8")
     except (UnicodeEncodeError, orjson.JSONEncodeError):  # a lone surrogate from a \u escape
         return json.dumps({**obj, field: text}, default=str).encode("ascii")
+
+
+def _deep_enough(call: Callable[[], T]) -> T:
+    """``call()``; if Python's recursion limit stops it, once more with room for 1,100 more levels.
+    orjson reads records nested up to 1,024 levels deep, and json's C code counts each level against
+    the limit (about 1,000): without this, rewriting such a record crashed ``clean``. (The limit is
+    the process's: the second read runs on one thread, with no other at work.)"""
+    try:
+        return call()
+    except RecursionError:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(limit + 1100)
+        try:
+            return call()
+        finally:
+            sys.setrecursionlimit(limit)
 
 
 _PLACEHOLDER = "\x00dedup\x00"

@@ -184,6 +184,20 @@ def test_integers_beyond_64_bits_nested_in_a_cleaned_record_are_written_digit_fo
     assert str(big + 1) in written[1]
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_a_cleaned_record_nested_as_deep_as_orjson_reads_is_written_not_a_crash(tmp_path, big):
+    # orjson reads up to 1,024 levels; json writes (and reads) about 1,000 within Python's recursion limit
+    nested = "[" * 1020 + (str(1 << 70) if big else "1") + "]" * 1020
+    lines = [f'{{"id": "{k}", "deep": {nested}, "f": 1.5, "text": {json.dumps(TEXTS[k])}}}' for k in ORDER]
+    src = tmp_path / "c.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.jsonl"
+    clean(str(src), str(out))
+    written = out.read_text().splitlines()
+    assert written[0] == lines[0] and written[2] == lines[2]
+    assert written[1] == lines[1].replace(json.dumps(TEXTS["a"]), json.dumps(CLEANED["a"]))  # a is cleaned
+
+
 def test_an_id_beyond_64_bits_is_reported_digit_for_digit(tmp_path):
     src = tmp_path / "c.jsonl"
     big = 123456789012345678901234567890
