@@ -47,9 +47,10 @@ _RECORDS = {"doc_id": pl.String, "text": pl.String, "site": pl.String}
 def record_batches(sources: list[Source], config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
     """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
     ``source:`` prefix when there are several). The input bytes of each batch are appended to
-    ``sizes`` as it is made."""
+    ``sizes`` as it is made, and each source's record count to ``counters.records_per_input``."""
     number = 0
     for source in sources:
+        first = number
         prefix = f"{source.name}:" if len(sources) > 1 else ""
         if source.kind == "jsonl":
             batches = _jsonl_batches(source, config, counters, sizes)
@@ -62,6 +63,7 @@ def record_batches(sources: list[Source], config: Config, counters: Counters, si
                 pl.int_range(number, number + len(batch), dtype=pl.Int64).alias("doc"),
                 (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site")
             number += len(batch)
+        counters.records_per_input.append(number - first)
 
 
 def _record_frames(records: Iterator[Record], size: int, sizes: deque[int]) -> Iterator[pl.DataFrame]:

@@ -3,7 +3,9 @@
 The records are walked in step with the findings (sorted by document), with no Python object per
 finding but its text. A document with a removed whole-document finding is left out; from any other,
 the removed blocks are cut, each with the line break after it, and every other byte stays. The
-output appears only when complete, and an input that changed since pass 1 is refused.
+output appears only when complete. An input file whose size or modification time changed since pass
+1, or an input that gives another number of records, is refused (a .txt file edited in a folder
+without changing the number of files is not noticed).
 
 Example:
     >>> removed_spans("one\\ntwo\\r\\nthree", [(4, 7)])
@@ -94,17 +96,21 @@ class Tally:
 
 
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path | None, workdir: Path,
-                documents: int) -> tuple[pl.DataFrame, int, int]:
+                records: list[int]) -> tuple[pl.DataFrame, int, int]:
     """Write the cleaned corpus to ``out`` (None: JSON Lines on stdout); return ``findings`` with their
-    ``text``, the characters removed and the documents dropped. ``documents`` is how many pass 1 read:
-    an input that changed in between is refused, and no output is left."""
+    ``text``, the characters removed and the documents dropped. ``records`` holds how many records
+    pass 1 read from each source: a source that gives another number, or a file whose size or
+    modification time changed, is refused, and no output file is left (what went to stdout stays)."""
     plan = Plan.of(findings)
     tally = Tally()
     staged = workdir / "out" if (out is not None and len(sources) > 1) else None
     if staged is not None:
         staged.mkdir()
-    rereading = replace(config, site_field=None)  # sites were needed for deciding only
-    for source in sources:
+    # Sites were needed for deciding only; but with --on-error skip, reading one can reject a record
+    # (a float site makes a line be read again by Python's json), and both reads must keep the same.
+    rereading = config if config.on_error == "skip" else replace(config, site_field=None)
+    for source, expected in zip(sources, records, strict=True):
+        _check_unchanged(source)
         if out is None:
             target = None
         elif staged is not None:
@@ -112,25 +118,35 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
         else:
             target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
         writer = writer_for(source, target, config)
-        done = False
+        closed = False
         try:
-            _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally)
+            first = tally.records
+            _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally, first + expected, source)
+            closed = True
             writer.close()
-            if source is sources[-1] and tally.records != documents:
-                raise InputError(f"{source.path}: the input changed while it was being cleaned "
-                                 f"({tally.records:,} records on the second read, {documents:,} on the first)")
-            done = True
-        finally:
-            if not done and target is not None and staged is None:  # a staged folder goes with the work folder
+            if tally.records - first != expected:
+                raise InputError(f"{source.path}: changed since it was first read ({tally.records - first:,} records "
+                                 f"now, {expected:,} then); nothing was written")
+            _check_unchanged(source)
+        except BaseException:
+            if not closed:
                 with contextlib.suppress(Exception):
                     writer.close()
+            if target is not None:
                 _discard(target)
+            raise
         if target is not None and staged is None:
             publish(target, out)
     if staged is not None:
         publish(staged, out)
     texts = pl.concat(tally.texts) if tally.texts else pl.Series([], dtype=pl.String)
     return findings.with_columns(text=texts), tally.chars_removed, tally.docs_dropped
+
+
+def _check_unchanged(source: Source) -> None:
+    if source.changed():
+        raise InputError(f"{source.path}: changed since it was first read (its size or modification time); "
+                         "nothing was written")
 
 
 def _discard(target: Path) -> None:
@@ -140,10 +156,14 @@ def _discard(target: Path) -> None:
         target.unlink(missing_ok=True)
 
 
-def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally) -> None:
-    """The records of one source, cleaned and written, in step with their findings' rows."""
+def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally, last: int,
+                   source: Source) -> None:
+    """The records of one source, cleaned and written, in step with their findings' rows; more than
+    ``last`` records in all is an error."""
     texts: list[str] = []
     for record in records:
+        if tally.records == last:
+            raise InputError(f"{source.path}: changed since it was first read (more records now); nothing was written")
         text: str | None = record.text
         spans = []
         for start, end, is_whole, remove in zip(*plan.of_document(tally.records)):

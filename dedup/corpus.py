@@ -46,9 +46,10 @@ class InputError(Exception):
 
 @dataclass
 class Counters:
-    """What the readers skipped or repaired, for the summary and ``--stats-json``."""
+    """What the readers read, skipped or repaired, for the summary and ``--stats-json``."""
 
     files: int = 0
+    records_per_input: list[int] = field(default_factory=list)  # in the order the inputs were given
     records_skipped: int = 0
     binary_files_skipped: int = 0
     invalid_utf8_docs: int = 0
@@ -62,11 +63,22 @@ class Counters:
 
 @dataclass(frozen=True)
 class Source:
-    """One input: ``kind`` is txt-dir, txt, jsonl or parquet; ``name`` labels it in ids and outputs."""
+    """One input: ``kind`` is txt-dir, txt, jsonl or parquet; ``name`` labels it in ids and outputs.
+    ``stamp`` is a file's size and modification time when it was opened (None for a folder)."""
 
     path: Path
     kind: str
     name: str
+    stamp: tuple[int, int] | None = None
+
+    def changed(self) -> bool:
+        """Whether the file's size or modification time differs from when it was opened."""
+        return self.stamp is not None and _stamp(self.path) != self.stamp
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
 
 
 @dataclass
@@ -109,7 +121,7 @@ def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = Non
             spooled = spool_dir / "stdin.jsonl"
             with open(spooled, "wb") as out:
                 shutil.copyfileobj(sys.stdin.buffer, out)
-            sources.append(Source(spooled, "jsonl", "stdin"))
+            sources.append(Source(spooled, "jsonl", "stdin", _stamp(spooled)))
             continue
         path = Path(given)
         if not path.exists():
@@ -117,7 +129,7 @@ def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = Non
         kind = detect_kind(path) if config.format == "auto" or path.is_dir() else config.format
         if path.is_dir() and config.format not in ("auto", "txt"):
             raise InputError(f"{given}: a folder is read as .txt files; --format {config.format} needs a file")
-        sources.append(Source(path, kind, path.name or str(path)))
+        sources.append(Source(path, kind, path.name or str(path), None if path.is_dir() else _stamp(path)))
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise InputError(f"two inputs share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")

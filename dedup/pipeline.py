@@ -452,7 +452,7 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
             findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
         else:
             findings, stats.chars_removed, stats.docs_dropped = second_pass(sources, findings, config, out, workdir,
-                                                                            stats.documents)
+                                                                            stats.reader.records_per_input)
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:

@@ -60,6 +60,7 @@ def _batches(path, config):
 def _reference(path, config):
     counters = Counters()
     records = list(iter_records(open_sources([str(path)], config)[0], config, counters))
+    counters.records_per_input.append(len(records))  # what record_batches counts for the one input
     return [(i, r.doc_id, r.text, r.site) for i, r in enumerate(records)], counters
 
 
