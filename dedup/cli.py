@@ -123,15 +123,17 @@ def _config(**values) -> Config:
 
 @final
 class _Bar:
-    """The fingerprinting progress bar on stderr: documents, documents/s and, when the input's size is
-    known (text and JSON Lines files, compressed or not), the share of input read and the time left."""
+    """The progress bar on stderr. Fingerprinting shows documents, documents/s and, when the input's
+    size is known (text and JSON Lines files, compressed or not), the share of input read and the time
+    left; later stages show their name and time, and writing a cleaned corpus its documents too."""
 
     def __init__(self) -> None:
-        self.bar = Progress(TextColumn("fingerprinting"), BarColumn(bar_width=None, pulse_style="cyan"),
-                            TextColumn("{task.fields[docs]:,} docs"), TextColumn("{task.fields[rate]}"),
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=None, pulse_style="cyan"),
+                            TextColumn("{task.fields[docs]}"), TextColumn("{task.fields[rate]}"),
                             TimeElapsedColumn(), TextColumn("{task.fields[left]}"), console=err, transient=True)
-        self.task = self.bar.add_task("input", total=None, docs=0, rate="", left="")
+        self.task = self.bar.add_task("fingerprinting", total=None, docs="0 docs", rate="", left="")
         self.docs = 0
+        self.by_docs = False  # whether the bar's total counts documents (later stages) or input bytes
 
     def __enter__(self) -> _Bar:
         self.bar.start()
@@ -143,13 +145,18 @@ class _Bar:
     def start(self, total_bytes: int | None) -> None:
         self.bar.update(self.task, total=total_bytes or None)
 
+    def stage(self, name: str, documents: int | None = None) -> None:
+        self.bar.update(self.task, visible=False)
+        self.task = self.bar.add_task(name, total=documents, docs="", rate="", left="")
+        self.docs, self.by_docs = 0, documents is not None
+
     def advance(self, docs: int, nbytes: int) -> None:
         self.docs += docs
-        self.bar.advance(self.task, nbytes)
-        task = self.bar.tasks[0]
+        self.bar.advance(self.task, docs if self.by_docs else nbytes)
+        task = self.bar.tasks[self.task]
         elapsed = task.elapsed or 0
         left = task.time_remaining
-        self.bar.update(self.task, docs=self.docs, rate=f"{self.docs / elapsed:,.0f} docs/s" if elapsed else "",
+        self.bar.update(self.task, docs=f"{self.docs:,} docs", rate=f"{self.docs / elapsed:,.0f} docs/s" if elapsed else "",
                         left="" if left is None else f"about {_duration(left)} left")
 
 
@@ -180,8 +187,10 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
         n=pl.len(), text=pl.col("text").first()).sort(["n", "cluster"], descending=[True, False]).head(5))
     if len(top):
         boiler = Table(title="most frequent boilerplate", title_justify="left")
-        boiler.add_column("copies", justify="right")
-        boiler.add_column("text", overflow="ellipsis", no_wrap=True, max_width=80)
+        # The count keeps its width, the text gets the rest of the line (at 80 columns it took the
+        # whole line and hid the counts): the borders, padding and count take 15 columns.
+        boiler.add_column("copies", justify="right", no_wrap=True, min_width=len("copies"))
+        boiler.add_column("text", overflow="ellipsis", no_wrap=True, max_width=max(20, min(80, err.width - 15)))
         for _, n, text in top.iter_rows():
             boiler.add_row(f"{n:,}", text)
         err.print(boiler)

@@ -134,6 +134,17 @@ def test_clean_prints_a_summary_and_quiet_prints_nothing(cli_inprocess, tmp_path
     assert quiet.stdout == b""
 
 
+def test_the_summary_shows_how_often_boilerplate_occurs_on_an_80_column_terminal(cli_inprocess, tmp_path):
+    long_line = "Subscribe to our newsletter " + sentence(40, 5)  # wider than the terminal
+    records = [{"id": i, "url": "https://news.example/", "text": f"{sentence(12, i)}\n{long_line}\n"} for i in range(7)]
+    src = write_jsonl(tmp_path / "c.jsonl", records)
+    result = cli_inprocess("scan", src, "--site-field", "url", "--report", "r.csv")  # not a terminal: 80 columns
+    assert result.code == 0, result.stderr
+    table = result.stderr[result.stderr.index("most frequent boilerplate"):]
+    assert "copies" in table
+    assert any(line.split("│")[1].strip() == "7" for line in table.splitlines() if line.count("│") >= 3), table
+
+
 def test_stats_json_writes_the_counters(cli_inprocess, tmp_path):
     src = _corpus(tmp_path)
     result = cli_inprocess("scan", src, "--quiet", "--report", "r.csv", "--stats-json", "stats.json")
