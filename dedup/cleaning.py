@@ -36,7 +36,11 @@ from dedup.corpus import (
     writer_for,
 )
 from dedup.findings import DOCUMENT_KINDS
+from dedup.progress import Progress
 from dedup.texts import HEAD_CHARS
+
+# Documents written between two updates of the progress bar.
+PROGRESS_EVERY = 1000
 
 
 def removed_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, int]:
@@ -96,11 +100,12 @@ class Tally:
 
 
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path | None, workdir: Path,
-                records: list[int]) -> tuple[pl.DataFrame, int, int]:
+                records: list[int], progress: Progress | None = None) -> tuple[pl.DataFrame, int, int]:
     """Write the cleaned corpus to ``out`` (None: JSON Lines on stdout); return ``findings`` with their
     ``text``, the characters removed and the documents dropped. ``records`` holds how many records
     pass 1 read from each source: a source that gives another number, or a file whose size or
-    modification time changed, is refused, and no output file is left (what went to stdout stays)."""
+    modification time changed, is refused, and no output file is left (what went to stdout stays).
+    ``progress`` is told the documents written, every PROGRESS_EVERY."""
     plan = Plan.of(findings)
     tally = Tally()
     staged = workdir / "out" if (out is not None and len(sources) > 1) else None
@@ -121,7 +126,8 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
         closed = False
         try:
             first = tally.records
-            _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally, first + expected, source)
+            _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally, first + expected, source,
+                           progress)
             closed = True
             writer.close()
             if tally.records - first != expected:
@@ -157,10 +163,11 @@ def _discard(target: Path) -> None:
 
 
 def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally, last: int,
-                   source: Source) -> None:
+                   source: Source, progress: Progress | None) -> None:
     """The records of one source, cleaned and written, in step with their findings' rows; more than
     ``last`` records in all is an error."""
     texts: list[str] = []
+    unreported = 0
     for record in records:
         if tally.records == last:
             raise InputError(f"{source.path}: changed since it was first read (more records now); nothing was written")
@@ -181,4 +188,10 @@ def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally:
             tally.chars_removed += cut
         writer.write(record, text)
         tally.records += 1
+        unreported += 1
+        if progress and unreported == PROGRESS_EVERY:
+            progress.advance(unreported, 0)
+            unreported = 0
+    if progress and unreported:
+        progress.advance(unreported, 0)
     tally.texts.append(pl.Series(texts, dtype=pl.String))

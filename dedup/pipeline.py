@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 import numpy as np
 import polars as pl
@@ -62,17 +62,10 @@ from dedup.frames import join_by_frame
 from dedup.kernels import loading, sequence_hashes, warm_up_in_background
 from dedup.lsh import band_keys
 from dedup.matching import NearSettings, aligned_share, exact_jaccard, match
+from dedup.progress import Progress
 from dedup.tables import first_in_group
 from dedup.texts import TextStore
 from dedup.threads import in_order
-
-
-class Progress(Protocol):
-    """Told the input's size once (None: unknown), then the documents and input bytes of each batch."""
-
-    def start(self, total_bytes: int | None) -> None: ...
-
-    def advance(self, docs: int, nbytes: int) -> None: ...
 
 
 @dataclass
@@ -444,15 +437,23 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         stats.blocks = len(prints.blocks)  # before decide() takes the block table
 
         clock = time.perf_counter()
+        if progress:
+            progress.stage("deciding")
         findings = decide(prints, config)
         stats.seconds["match_and_decide"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         if texts is not None:
+            if progress:
+                progress.stage("writing the report")
             findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
         else:
-            findings, stats.chars_removed, stats.docs_dropped = second_pass(sources, findings, config, out, workdir,
-                                                                            stats.reader.records_per_input)
+            if progress:
+                progress.stage("writing the output", stats.documents)
+            findings, stats.chars_removed, stats.docs_dropped = second_pass(
+                sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
+            if progress:
+                progress.stage("writing the report")
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:

@@ -13,17 +13,27 @@ from dedup.pipeline import run
 
 
 class Recorder:
+    """Pass 1's documents, bytes and calls; and each later stage with the documents advanced in it."""
+
     def __init__(self) -> None:
         self.total: int | None = -1
         self.docs = self.bytes = self.calls = 0
+        self.stages: list[list] = []
 
     def start(self, total_bytes: int | None) -> None:
         self.total = total_bytes
 
     def advance(self, docs: int, nbytes: int) -> None:
+        if self.stages:
+            assert nbytes == 0
+            self.stages[-1][2] += docs
+            return
         self.docs += docs
         self.bytes += nbytes
         self.calls += 1
+
+    def stage(self, name: str, documents: int | None = None) -> None:
+        self.stages.append([name, documents, 0])
 
 
 def test_jsonl_bytes_add_up_to_the_file_size_batch_by_batch(tmp_path):
@@ -60,3 +70,16 @@ def test_compressed_input_counts_compressed_bytes_and_parquet_has_no_total(tmp_p
     seen = Recorder()
     run([str(table)], Config(workers=1), report=None, progress=seen)
     assert seen.total is None and seen.docs == 1
+
+
+def test_later_stages_are_named_and_cleaning_counts_the_documents_it_writes(tmp_path):
+    records = [{"id": i, "text": sentence(10, i) + "\n"} for i in range(2500)]
+    first = write_jsonl(tmp_path / "a.jsonl", records[:1500])
+    second = write_jsonl(tmp_path / "b.jsonl", records[1500:])
+    seen = Recorder()
+    run([str(first), str(second)], Config(workers=1), report=None, out=tmp_path / "out", progress=seen)
+    assert seen.stages == [["deciding", None, 0], ["writing the output", 2500, 2500],
+                           ["writing the report", None, 0]]
+    seen = Recorder()
+    run([str(first)], Config(workers=1), report=None, progress=seen)
+    assert seen.stages == [["deciding", None, 0], ["writing the report", None, 0]]
