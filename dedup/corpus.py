@@ -422,6 +422,11 @@ class Writer:
         raise NotImplementedError
 
 
+# Bytes a cleaned JSON Lines file gathers before each write: with the default 8 KiB, writing 350 MB
+# took a system call every few records.
+WRITE_BUFFER = 1 << 20
+
+
 class JsonlWriter(Writer):
     """JSON Lines, compressed as the target's name says; unchanged records keep their original bytes."""
 
@@ -438,7 +443,7 @@ class JsonlWriter(Writer):
         elif name.endswith(".zst"):
             self.stream = zstandard.ZstdCompressor().stream_writer(open(target, "wb"), closefd=True)  # noqa: SIM115
         else:
-            self.stream = open(target, "wb")  # noqa: SIM115 (closed by close())
+            self.stream = open(target, "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 (closed by close())
 
     def write(self, record: Record, text: str | None) -> None:
         if text is None:
