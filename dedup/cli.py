@@ -26,7 +26,7 @@ from rich.table import Table
 from dedup.config import Config, ConfigError, parse_size
 from dedup.corpus import InputError
 from dedup.findings import KINDS
-from dedup.pipeline import RunStats, run
+from dedup.pipeline import RunStats, run, write_report
 from dedup.rules import UserRules
 
 EXIT_BAD_INPUT = 1
@@ -44,6 +44,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 err = Console(stderr=True)
+STDOUT = "-"  # as a --out or --report value
 
 
 class Unit(str, Enum):
@@ -74,7 +75,7 @@ class Keep(str, Enum):
 
 
 Inputs = Annotated[list[str], typer.Argument(help="Folders of .txt, .txt, .jsonl(.gz|.zst), .parquet files, or - for JSON Lines on stdin.", show_default=False)]
-ReportOpt = Annotated[Path, typer.Option("--report", help="Where the CSV report goes (replaced if it exists).")]
+ReportOpt = Annotated[Path, typer.Option("--report", help="Where the CSV report goes (replaced if it exists); - for stdout.")]
 UnitOpt = Annotated[Unit, typer.Option(help="Block = every non-empty line, or blank-line separated paragraph.")]
 FormatOpt = Annotated[Format, typer.Option(help="Input format; auto = from the file name.")]
 TextField = Annotated[str, typer.Option(help="JSON/Parquet field holding the text.")]
@@ -199,21 +200,28 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
     if stats.documents == 0:
         err.print("[yellow]warning:[/] the corpus has no documents", highlight=False)
     if report:
-        err.print(f"report: {report}", highlight=False)
+        err.print(f"report: {'stdout' if str(report) == STDOUT else report}", highlight=False)
     if out:
-        err.print(f"cleaned corpus: {'stdout' if out == '-' else out}", highlight=False)
+        err.print(f"cleaned corpus: {'stdout' if out == STDOUT else out}", highlight=False)
 
 
 def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
+    report_to_stdout = str(report) == STDOUT
     try:
+        if report_to_stdout and out == STDOUT:
+            raise ConfigError("--report - and --out - would both write to stdout; send one of them to a file")
         config = _config(**options)
         bar = _progress(quiet)
         with bar or nullcontext():
-            frame, stats = run(inputs, config, report=report, out=None if out in (None, "-") else Path(out),
-                               stdout=out == "-", force=force, progress=bar, doc_stats=doc_stats)
+            frame, stats = run(inputs, config, report=None if report_to_stdout else report,
+                               out=None if out in (None, STDOUT) else Path(out), stdout=out == STDOUT, force=force,
+                               progress=bar, doc_stats=doc_stats)
     except (InputError, ConfigError) as problem:
         err.print(f"dedup: error: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    if report_to_stdout:  # written once the run is over: a failed run writes none
+        write_report(frame, sys.stdout.buffer, config.workers)
+        sys.stdout.buffer.flush()
     if stats_json:
         stats_json.write_text(json.dumps(asdict(stats), indent=2) + "\n")
     if not quiet:

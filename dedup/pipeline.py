@@ -385,10 +385,11 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 REPORT_SLICE = 200_000
 
 
-def write_report(report: pl.DataFrame, path: Path, threads: int = 1) -> None:
-    """The report CSV: text cells made safe, similarities to 4 places. Slices of at most REPORT_SLICE
-    rows, at least one per thread, are formatted on ``threads`` threads (polars runs without the
-    GIL) and written in order, a few at a time so that only their text is held."""
+def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 1) -> None:
+    """The report CSV, to a file (whole or not at all) or a stream: text cells made safe, similarities
+    to 4 places. Slices of at most REPORT_SLICE rows, at least one per thread, are formatted on
+    ``threads`` threads (polars runs without the GIL) and written in order, a few at a time so that
+    only their text is held."""
     rows = max(1, min(REPORT_SLICE, -(-len(report) // threads)))
 
     def formatted(start: int) -> bytes:
@@ -403,7 +404,10 @@ def write_report(report: pl.DataFrame, path: Path, threads: int = 1) -> None:
         for group in range(0, len(starts), 2 * threads):
             out.writelines(in_order(formatted, starts[group:group + 2 * threads], threads))
 
-    whole_or_nothing(path, write)
+    if isinstance(target, Path):
+        whole_or_nothing(target, write)
+    else:
+        write(target)
 
 
 def _doc_stats_frame(docs: pl.DataFrame) -> pl.DataFrame:

@@ -145,6 +145,27 @@ def test_the_summary_shows_how_often_boilerplate_occurs_on_an_80_column_terminal
     assert any(line.split("│")[1].strip() == "7" for line in table.splitlines() if line.count("│") >= 3), table
 
 
+def test_report_dash_writes_the_csv_to_stdout(cli_inprocess, tmp_path):
+    src = _corpus(tmp_path)
+    assert cli_inprocess("scan", src, "--quiet", "--report", "file.csv").code == 0
+    piped = cli_inprocess("scan", src, "--report", "-")
+    assert piped.code == 0, piped.stderr
+    assert piped.stdout == (tmp_path / "file.csv").read_bytes()
+    assert "report: stdout" in piped.stderr and not (tmp_path / "-").exists()
+    cleaned = cli_inprocess("clean", src, "--out", "o.jsonl", "--report", "-", "--quiet")
+    assert cleaned.code == 0 and cleaned.stdout == (tmp_path / "file.csv").read_bytes()
+
+
+def test_report_and_output_cannot_both_go_to_stdout(cli_inprocess, tmp_path):
+    src = _corpus(tmp_path)
+    before = snapshot(tmp_path)
+    result = cli_inprocess("clean", src, "--out", "-", "--report", "-")
+    assert result.code == 1 and result.stdout == b""
+    assert error_lines(result.stderr) == [
+        "dedup: error: --report - and --out - would both write to stdout; send one of them to a file"]
+    assert snapshot(tmp_path) == before
+
+
 def test_stats_json_writes_the_counters(cli_inprocess, tmp_path):
     src = _corpus(tmp_path)
     result = cli_inprocess("scan", src, "--quiet", "--report", "r.csv", "--stats-json", "stats.json")
