@@ -101,9 +101,9 @@ Workers = Annotated[int | None, typer.Option(help="Threads for fingerprinting, L
 MemoryLimit = Annotated[str | None, typer.Option(help="Memory budget, e.g. 4G, for what can spill: LSH band keys go to disk past an eighth of it each (blocks, documents). Not a hard cap on the whole run [default: keep them in memory].")]
 KeepFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
 DropFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
-DocStats = Annotated[Path | None, typer.Option(help="Write per-document repetition statistics (CSV) here.")]
+DocStats = Annotated[Path | None, typer.Option(help="Write per-document repetition statistics (CSV) here; - for stdout.")]
 DropRepetitive = Annotated[bool, typer.Option("--drop-repetitive", help="Drop documents that repeat their own lines or paragraphs beyond the Gopher limits (30% of lines/paragraphs, 20% of characters).")]
-StatsJson = Annotated[Path | None, typer.Option(help="Write the run's counters and stage times as JSON here.")]
+StatsJson = Annotated[Path | None, typer.Option(help="Write the run's counters and stage times as JSON here; - for stdout.")]
 
 
 def _config(**values) -> Config:
@@ -208,21 +208,26 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
 def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
     report_to_stdout = str(report) == STDOUT
     try:
-        if report_to_stdout and out == STDOUT:
-            raise ConfigError("--report - and --out - would both write to stdout; send one of them to a file")
+        to_stdout = [name for name, value in (("--out", out), ("--report", report), ("--stats-json", stats_json),
+                                              ("--doc-stats", doc_stats)) if value is not None and str(value) == STDOUT]
+        if len(to_stdout) > 1:
+            raise ConfigError(f"only one of {', '.join(to_stdout)} can be - (stdout); send the others to files")
         config = _config(**options)
         bar = _progress(quiet)
         with bar or nullcontext():
             frame, stats = run(inputs, config, report=None if report_to_stdout else report,
                                out=None if out in (None, STDOUT) else Path(out), stdout=out == STDOUT, force=force,
-                               progress=bar, doc_stats=doc_stats)
+                               progress=bar, doc_stats=sys.stdout.buffer if str(doc_stats) == STDOUT else doc_stats)
     except (InputError, ConfigError) as problem:
         err.print(f"dedup: error: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if report_to_stdout:  # written once the run is over: a failed run writes none
         write_report(frame, sys.stdout.buffer, config.workers)
         sys.stdout.buffer.flush()
-    if stats_json:
+    if stats_json and str(stats_json) == STDOUT:
+        sys.stdout.write(json.dumps(asdict(stats), indent=2) + "\n")
+        sys.stdout.flush()
+    elif stats_json:
         stats_json.write_text(json.dumps(asdict(stats), indent=2) + "\n")
     if not quiet:
         _summary(frame, stats, report, out)

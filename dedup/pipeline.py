@@ -376,9 +376,12 @@ def whole_or_nothing(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def write_csv(frame: pl.DataFrame, path: Path) -> None:
-    """A CSV, whole or not at all."""
-    whole_or_nothing(path, lambda out: frame.write_csv(out, quote_style="necessary"))
+def write_csv(frame: pl.DataFrame, target: Path | IO[bytes]) -> None:
+    """A CSV, to a file (whole or not at all) or a stream."""
+    if isinstance(target, Path):
+        whole_or_nothing(target, lambda out: frame.write_csv(out, quote_style="necessary"))
+    else:
+        frame.write_csv(target, quote_style="necessary")
 
 
 # Rows of the report formatted at a time by one thread.
@@ -418,7 +421,7 @@ def _doc_stats_frame(docs: pl.DataFrame) -> pl.DataFrame:
 
 
 def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | None = None, stdout: bool = False,
-        force: bool = False, progress: Progress | None = None, doc_stats: Path | None = None,
+        force: bool = False, progress: Progress | None = None, doc_stats: Path | IO[bytes] | None = None,
         ) -> tuple[pl.DataFrame, RunStats]:
     """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
     statistics. Returns the report frame and the run's stats."""

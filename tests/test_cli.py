@@ -156,13 +156,25 @@ def test_report_dash_writes_the_csv_to_stdout(cli_inprocess, tmp_path):
     assert cleaned.code == 0 and cleaned.stdout == (tmp_path / "file.csv").read_bytes()
 
 
-def test_report_and_output_cannot_both_go_to_stdout(cli_inprocess, tmp_path):
+def test_stats_and_document_statistics_can_go_to_stdout(cli_inprocess, tmp_path):
+    src = _corpus(tmp_path)
+    stats = cli_inprocess("scan", src, "--quiet", "--report", "r.csv", "--stats-json", "-")
+    assert stats.code == 0 and json.loads(stats.stdout)["documents"] == 3
+    assert cli_inprocess("scan", src, "--quiet", "--report", "r.csv", "--doc-stats", "d.csv").code == 0
+    doc_stats = cli_inprocess("scan", src, "--quiet", "--report", "r.csv", "--doc-stats", "-")
+    assert doc_stats.code == 0 and doc_stats.stdout == (tmp_path / "d.csv").read_bytes()
+    assert not (tmp_path / "-").exists()
+
+
+def test_only_one_output_can_go_to_stdout(cli_inprocess, tmp_path):
     src = _corpus(tmp_path)
     before = snapshot(tmp_path)
     result = cli_inprocess("clean", src, "--out", "-", "--report", "-")
     assert result.code == 1 and result.stdout == b""
     assert error_lines(result.stderr) == [
-        "dedup: error: --report - and --out - would both write to stdout; send one of them to a file"]
+        "dedup: error: only one of --out, --report can be - (stdout); send the others to files"]
+    result = cli_inprocess("scan", src, "--report", "r.csv", "--stats-json", "-", "--doc-stats", "-")
+    assert result.code == 1 and "only one of --stats-json, --doc-stats can be -" in result.stderr
     assert snapshot(tmp_path) == before
 
 
