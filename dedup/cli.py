@@ -9,7 +9,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import sys
 from contextlib import nullcontext
 from dataclasses import asdict
@@ -31,6 +34,7 @@ from dedup.rules import UserRules
 
 EXIT_BAD_INPUT = 1
 EXIT_FINDINGS = 3
+EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader (| head) stopped
 
 app = typer.Typer(
     help="Find and remove duplicate and boilerplate text in scraped corpora.\n\n"
@@ -44,7 +48,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 err = Console(stderr=True)
-STDOUT = "-"  # as a --out or --report value
+STDOUT = "-"  # as the value of --out, --report, --stats-json or --doc-stats
 
 
 class Unit(str, Enum):
@@ -188,12 +192,14 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
         n=pl.len(), text=pl.col("text").first()).sort(["n", "cluster"], descending=[True, False]).head(5))
     if len(top):
         boiler = Table(title="most frequent boilerplate", title_justify="left")
-        # The count keeps its width, the text gets the rest of the line (at 80 columns it took the
-        # whole line and hid the counts): the borders, padding and count take 15 columns.
-        boiler.add_column("copies", justify="right", no_wrap=True, min_width=len("copies"))
-        boiler.add_column("text", overflow="ellipsis", no_wrap=True, max_width=max(20, min(80, err.width - 15)))
-        for _, n, text in top.iter_rows():
-            boiler.add_row(f"{n:,}", text)
+        # The counts keep their width and the text gets the rest of the line (at 80 columns a fixed
+        # 80-character text column took it all and hid the counts); borders and padding take 7.
+        counts = [f"{n:,}" for n in top["n"]]
+        width = max(len("copies"), *map(len, counts))
+        boiler.add_column("copies", justify="right", no_wrap=True, min_width=width)
+        boiler.add_column("text", overflow="ellipsis", no_wrap=True, max_width=max(20, min(80, err.width - width - 8)))
+        for count, text in zip(counts, top["text"]):
+            boiler.add_row(count, text)
         err.print(boiler)
     for problem in reader.problems[:5]:
         err.print(f"[yellow]warning:[/] {problem}", highlight=False)
@@ -205,7 +211,25 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
         err.print(f"cleaned corpus: {'stdout' if out == STDOUT else out}", highlight=False)
 
 
-def _execute(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
+def _execute(*args, **options) -> None:
+    """The command; when the reader of stdout stops early (``| head``), it ends quietly with
+    EXIT_STDOUT_CLOSED instead of a traceback."""
+    try:
+        _run_and_write(*args, **options)
+    except OSError as problem:
+        if not _stdout_closed(problem):
+            raise
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):  # Python flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_STDOUT_CLOSED) from None
+
+
+def _stdout_closed(problem: OSError) -> bool:
+    """A write to a pipe whose reader has gone; polars reports it as an OSError without an errno."""
+    return isinstance(problem, BrokenPipeError) or "Broken pipe" in str(problem)
+
+
+def _run_and_write(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
     report_to_stdout = str(report) == STDOUT
     try:
         to_stdout = [name for name, value in (("--out", out), ("--report", report), ("--stats-json", stats_json),

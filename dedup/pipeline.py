@@ -444,23 +444,24 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         stats.blocks = len(prints.blocks)  # before decide() takes the block table
 
         clock = time.perf_counter()
-        if progress:
-            progress.stage("deciding")
+        later = progress if hasattr(progress, "stage") else None  # a display without stage() sees pass 1 only
+        if later:
+            later.stage("deciding")
         findings = decide(prints, config)
         stats.seconds["match_and_decide"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         if texts is not None:
-            if progress:
-                progress.stage("writing the report")
+            if later:
+                later.stage("writing the report")
             findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
         else:
-            if progress:
-                progress.stage("writing the output", stats.documents)
+            if later:
+                later.stage("writing the output", stats.documents)
             findings, stats.chars_removed, stats.docs_dropped = second_pass(
-                sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
-            if progress:
-                progress.stage("writing the report")
+                sources, findings, config, out, workdir, stats.reader.records_per_input, later)
+            if later:
+                later.stage("writing the report")
         frame = _report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:

@@ -22,7 +22,8 @@ from typing import Protocol
 class Progress(Protocol):
     """Told the input's size once (None: unknown), then the documents and input bytes of each batch;
     then each later stage by name, with the documents it goes through when it counts them (its
-    ``advance`` calls then carry documents only)."""
+    ``advance`` calls then carry documents only). ``stage`` is optional: a display without it is
+    told of pass 1 only, as before it existed."""
 
     def start(self, total_bytes: int | None) -> None: ...
 

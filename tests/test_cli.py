@@ -7,6 +7,8 @@ exit codes, pipes); ``cli_inprocess`` runs the same entry point in this process,
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import SEED_FILE, error_lines, read_jsonl, read_report, sentence, snapshot, write_jsonl
@@ -176,6 +178,21 @@ def test_only_one_output_can_go_to_stdout(cli_inprocess, tmp_path):
     result = cli_inprocess("scan", src, "--report", "r.csv", "--stats-json", "-", "--doc-stats", "-")
     assert result.code == 1 and "only one of --stats-json, --doc-stats can be -" in result.stderr
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("option", [["--report", "-"], ["--report", "r.csv", "--doc-stats", "-"]])
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path, option):
+    """``dedup scan ... --report - | head -1``: exit 141, as a shell reports SIGPIPE, and no traceback."""
+    news = "Subscribe to our newsletter for the latest news"
+    records = [{"id": i, "text": f"words number {i}\n{news}\n{news}\n"} for i in range(3000)]
+    src = write_jsonl(tmp_path / "c.jsonl", records)  # its report and statistics fill a pipe (64 KiB)
+    command = [sys.executable, "-m", "dedup", "scan", str(src), "--quiet", *option]
+    with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout.readline()  # the header, then the reader goes
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141, stderr
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
 
 
 def test_stats_json_writes_the_counters(cli_inprocess, tmp_path):
