@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, final
+from typing import IO, Annotated, final
 
 import polars as pl
 import typer
@@ -79,7 +79,9 @@ class Keep(str, Enum):
 
 
 Inputs = Annotated[list[str], typer.Argument(help="Folders of .txt, .txt, .jsonl(.gz|.zst), .parquet files, or - for JSON Lines on stdin.", show_default=False)]
-ReportOpt = Annotated[Path, typer.Option("--report", help="Where the CSV report goes (replaced if it exists); - for stdout.")]
+# Strings, not Paths: pathlib would read ./- as -, so a file named - could not be asked for.
+ReportOpt = Annotated[str, typer.Option("--report", metavar="<path>",
+                                        help="Where the CSV report goes (replaced if it exists); - for stdout.")]
 UnitOpt = Annotated[Unit, typer.Option(help="Block = every non-empty line, or blank-line separated paragraph.")]
 FormatOpt = Annotated[Format, typer.Option(help="Input format; auto = from the file name.")]
 TextField = Annotated[str, typer.Option(help="JSON/Parquet field holding the text.")]
@@ -105,9 +107,9 @@ Workers = Annotated[int | None, typer.Option(help="Threads for fingerprinting, L
 MemoryLimit = Annotated[str | None, typer.Option(help="Memory budget, e.g. 4G, for what can spill: LSH band keys go to disk past an eighth of it each (blocks, documents). Not a hard cap on the whole run [default: keep them in memory].")]
 KeepFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are never removed (lines, or re:REGEX).")]
 DropFile = Annotated[Path | None, typer.Option(help="Blocks matching a line of this file are always removed (lines, or re:REGEX).")]
-DocStats = Annotated[Path | None, typer.Option(help="Write per-document repetition statistics (CSV) here; - for stdout.")]
+DocStats = Annotated[str | None, typer.Option(metavar="<path>", help="Write per-document repetition statistics (CSV) here; - for stdout.")]
 DropRepetitive = Annotated[bool, typer.Option("--drop-repetitive", help="Drop documents that repeat their own lines or paragraphs beyond the Gopher limits (30% of lines/paragraphs, 20% of characters).")]
-StatsJson = Annotated[Path | None, typer.Option(help="Write the run's counters and stage times as JSON here; - for stdout.")]
+StatsJson = Annotated[str | None, typer.Option(metavar="<path>", help="Write the run's counters and stage times as JSON here; - for stdout.")]
 
 
 def _config(**values) -> Config:
@@ -174,7 +176,7 @@ def _progress(quiet: bool) -> _Bar | None:
     return None if quiet or not sys.stderr.isatty() else _Bar()
 
 
-def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> None:
+def _summary(frame, stats: RunStats, report: str | None, out: str | None) -> None:
     table = Table(title="dedup summary", show_header=False, title_justify="left")
     table.add_row("documents", f"{stats.documents:,}")
     table.add_row("blocks", f"{stats.blocks:,}")
@@ -206,7 +208,7 @@ def _summary(frame, stats: RunStats, report: Path | None, out: str | None) -> No
     if stats.documents == 0:
         err.print("[yellow]warning:[/] the corpus has no documents", highlight=False)
     if report:
-        err.print(f"report: {'stdout' if str(report) == STDOUT else report}", highlight=False)
+        err.print(f"report: {'stdout' if report == STDOUT else report}", highlight=False)
     if out:
         err.print(f"cleaned corpus: {'stdout' if out == STDOUT else out}", highlight=False)
 
@@ -224,35 +226,39 @@ def _execute(*args, **options) -> None:
         raise typer.Exit(EXIT_STDOUT_CLOSED) from None
 
 
+def _path_or_stdout(value: str | None) -> Path | IO[bytes] | None:
+    return None if value is None else sys.stdout.buffer if value == STDOUT else Path(value)
+
+
 def _stdout_closed(problem: OSError) -> bool:
     """A write to a pipe whose reader has gone; polars reports it as an OSError without an errno."""
     return isinstance(problem, BrokenPipeError) or "Broken pipe" in str(problem)
 
 
 def _run_and_write(inputs, report, out, force, quiet, fail_on_findings, stats_json, doc_stats, **options) -> None:
-    report_to_stdout = str(report) == STDOUT
+    report_to_stdout = report == STDOUT
     try:
         to_stdout = [name for name, value in (("--out", out), ("--report", report), ("--stats-json", stats_json),
-                                              ("--doc-stats", doc_stats)) if value is not None and str(value) == STDOUT]
+                                              ("--doc-stats", doc_stats)) if value == STDOUT]
         if len(to_stdout) > 1:
             raise ConfigError(f"only one of {', '.join(to_stdout)} can be - (stdout); send the others to files")
         config = _config(**options)
         bar = _progress(quiet)
         with bar or nullcontext():
-            frame, stats = run(inputs, config, report=None if report_to_stdout else report,
+            frame, stats = run(inputs, config, report=None if report_to_stdout else Path(report),
                                out=None if out in (None, STDOUT) else Path(out), stdout=out == STDOUT, force=force,
-                               progress=bar, doc_stats=sys.stdout.buffer if str(doc_stats) == STDOUT else doc_stats)
+                               progress=bar, doc_stats=_path_or_stdout(doc_stats))
     except (InputError, ConfigError) as problem:
         err.print(f"dedup: error: {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if report_to_stdout:  # written once the run is over: a failed run writes none
         write_report(frame, sys.stdout.buffer, config.workers)
         sys.stdout.buffer.flush()
-    if stats_json and str(stats_json) == STDOUT:
+    if stats_json == STDOUT:
         sys.stdout.write(json.dumps(asdict(stats), indent=2) + "\n")
         sys.stdout.flush()
     elif stats_json:
-        stats_json.write_text(json.dumps(asdict(stats), indent=2) + "\n")
+        Path(stats_json).write_text(json.dumps(asdict(stats), indent=2) + "\n")
     if not quiet:
         _summary(frame, stats, report, out)
     if fail_on_findings and len(frame):
@@ -263,7 +269,7 @@ def _run_and_write(inputs, report, out, force, quiet, fail_on_findings, stats_js
              "  dedup scan pages/ --unit paragraph --fail-on-findings")
 def scan(
     inputs: Inputs,
-    report: ReportOpt = Path("dedup-report.csv"),
+    report: ReportOpt = "dedup-report.csv",
     unit: UnitOpt = Unit.line,
     format: FormatOpt = Format.auto,
     text_field: TextField = "text",
@@ -304,7 +310,7 @@ def scan(
 def clean(
     inputs: Inputs,
     out: Annotated[str, typer.Option("--out", "-o", help="Cleaned corpus, same format as the input; - for JSON Lines on stdout.")],
-    report: ReportOpt = Path("dedup-report.csv"),
+    report: ReportOpt = "dedup-report.csv",
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     unit: UnitOpt = Unit.line,
     format: FormatOpt = Format.auto,

@@ -156,6 +156,8 @@ def test_report_dash_writes_the_csv_to_stdout(cli_inprocess, tmp_path):
     assert "report: stdout" in piped.stderr and not (tmp_path / "-").exists()
     cleaned = cli_inprocess("clean", src, "--out", "o.jsonl", "--report", "-", "--quiet")
     assert cleaned.code == 0 and cleaned.stdout == (tmp_path / "file.csv").read_bytes()
+    named = cli_inprocess("scan", src, "--quiet", "--report", "./-")  # a file named -, as the shell would have it
+    assert named.code == 0 and named.stdout == b"" and (tmp_path / "-").read_bytes() == (tmp_path / "file.csv").read_bytes()
 
 
 def test_stats_and_document_statistics_can_go_to_stdout(cli_inprocess, tmp_path):
