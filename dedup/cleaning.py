@@ -131,8 +131,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
             closed = True
             writer.close()
             if tally.records - first != expected:
-                raise InputError(f"{source.path}: changed since it was first read ({tally.records - first:,} records "
-                                 f"now, {expected:,} then); nothing was written")
+                raise _changed(source, f"{tally.records - first:,} records now, {expected:,} then")
             _check_unchanged(source)
         except BaseException:
             if not closed:
@@ -151,8 +150,11 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
 
 def _check_unchanged(source: Source) -> None:
     if source.changed():
-        raise InputError(f"{source.path}: changed since it was first read (its size or modification time); "
-                         "nothing was written")
+        raise _changed(source, "its size or modification time")
+
+
+def _changed(source: Source, how: str) -> InputError:
+    return InputError(f"{source.path}: changed since it was first read ({how}); nothing was written")
 
 
 def _discard(target: Path) -> None:
@@ -170,7 +172,7 @@ def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally:
     unreported = 0
     for record in records:
         if tally.records == last:
-            raise InputError(f"{source.path}: changed since it was first read (more records now); nothing was written")
+            raise _changed(source, "more records now")
         text: str | None = record.text
         spans = []
         for start, end, is_whole, remove in zip(*plan.of_document(tally.records)):

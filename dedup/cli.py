@@ -29,7 +29,7 @@ from rich.table import Table
 from dedup.config import Config, ConfigError, parse_size
 from dedup.corpus import InputError
 from dedup.findings import KINDS
-from dedup.pipeline import RunStats, run, write_report
+from dedup.pipeline import RunStats, run, write_report, write_to
 from dedup.rules import UserRules
 
 EXIT_BAD_INPUT = 1
@@ -253,12 +253,9 @@ def _run_and_write(inputs, report, out, force, quiet, fail_on_findings, stats_js
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if report_to_stdout:  # written once the run is over: a failed run writes none
         write_report(frame, sys.stdout.buffer, config.workers)
-        sys.stdout.buffer.flush()
-    if stats_json == STDOUT:
-        sys.stdout.write(json.dumps(asdict(stats), indent=2) + "\n")
-        sys.stdout.flush()
-    elif stats_json:
-        Path(stats_json).write_text(json.dumps(asdict(stats), indent=2) + "\n")
+    if stats_json:
+        counters = (json.dumps(asdict(stats), indent=2) + "\n").encode()
+        write_to(_path_or_stdout(stats_json), lambda target: target.write(counters))
     if not quiet:
         _summary(frame, stats, report, out)
     if fail_on_findings and len(frame):

@@ -457,10 +457,8 @@ class JsonlWriter(Writer):
             # and a long run of digits is read again exactly. Searching every line took 20 us a record.
             if any(isinstance(v, (float, dict, list)) for v in obj.values()) and _LONG_DIGITS.search(line):
                 obj = _deep_enough(lambda: json.loads(line.decode("utf-8", errors="replace")))
-            else:
-                obj = dict(obj)
         elif isinstance(record.raw, tuple):  # a Parquet row
-            obj = dict(record.raw[0])
+            obj = record.raw[0]
         else:  # a txt document
             obj = {"id": record.doc_id}
         self.stream.write(json_line(obj, self.text_field, text) + b"\n")

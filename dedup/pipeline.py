@@ -376,12 +376,19 @@ def whole_or_nothing(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def write_to(target: Path | IO[bytes], write: Callable[[IO[bytes]], None]) -> None:
+    """``write`` to a file, whole or not at all (:func:`whole_or_nothing`), or straight to a stream,
+    flushed (so that a closed pipe is found here, not when Python exits)."""
+    if isinstance(target, Path):
+        whole_or_nothing(target, write)
+    else:
+        write(target)
+        target.flush()
+
+
 def write_csv(frame: pl.DataFrame, target: Path | IO[bytes]) -> None:
     """A CSV, to a file (whole or not at all) or a stream."""
-    if isinstance(target, Path):
-        whole_or_nothing(target, lambda out: frame.write_csv(out, quote_style="necessary"))
-    else:
-        frame.write_csv(target, quote_style="necessary")
+    write_to(target, lambda out: frame.write_csv(out, quote_style="necessary"))
 
 
 # Rows of the report formatted at a time by one thread.
@@ -407,10 +414,7 @@ def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 
         for group in range(0, len(starts), 2 * threads):
             out.writelines(in_order(formatted, starts[group:group + 2 * threads], threads))
 
-    if isinstance(target, Path):
-        whole_or_nothing(target, write)
-    else:
-        write(target)
+    write_to(target, write)
 
 
 def _doc_stats_frame(docs: pl.DataFrame) -> pl.DataFrame:
