@@ -3,7 +3,7 @@
 Every contender runs in its own subprocess (so peak RSS is its own), one after another, on the same
 corpus made by corpus_gen.py (real English from this machine, with injected duplication):
 
-  dedup-w1 / dedup-w2   dedup.pipeline.run(..., workers=1 or 2), report written to a temp file.
+  dedup-w1 / dedup-w2   dedup.api.run(..., workers=1 or 2), report written to a temp file.
                         Timed end to end: reading the JSON Lines, blocks, fingerprints, exact and
                         near-duplicate blocks and documents, clusters, the report; and numba's
                         start (about half a second on one core), which every new process pays.
@@ -88,7 +88,8 @@ def load_blocks(path: Path, ngram: int, distinct: bool) -> tuple[list[str], int,
     import orjson
     import polars as pl
 
-    from dedup.blocks import normalised, segment
+    from dedup.fingerprint.normalise import normalised
+    from dedup.fingerprint.segment import segment
 
     parts, docs, blocks = [], 0, 0
 
@@ -186,13 +187,13 @@ def child(spec: dict) -> dict:
     corpus = Path(spec["corpus"])
     name = spec["name"]
     if name.startswith("dedup"):
+        from dedup.api import run
         from dedup.config import Config
-        from dedup.pipeline import run
 
         if spec.get("loaded"):
             import scipy.sparse.csgraph  # noqa: F401  (imported by the warm-up thread of every run)
 
-            from dedup.kernels import warm_up
+            from dedup.executors.local import warm_up
 
             warm_up()
         options = {"workers": spec["workers"], "site_field": "url", "ngram": spec["ngram"]}

@@ -6,9 +6,9 @@ Example:
     [('repeat', 5)]
 """
 
+from dedup.api import clean, scan
 from dedup.config import Config, ConfigError
-from dedup.corpus import InputError
-from dedup.pipeline import clean, scan
+from dedup.io.sources import InputError
 
 __all__ = ["Config", "ConfigError", "InputError", "clean", "scan"]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The ``dedup`` command: a thin Typer face over :mod:`dedup.pipeline`.
+"""The ``dedup`` command: a thin Typer face over :mod:`dedup.api`.
 
 Exit codes: 0 success; 1 bad input or usage (one line on stderr naming the file and line); 3 findings
 present and ``--fail-on-findings`` given.
@@ -26,11 +26,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dedup.api import run
 from dedup.config import Config, ConfigError, parse_size
-from dedup.corpus import InputError
-from dedup.findings import KINDS
-from dedup.pipeline import RunStats, run, write_report, write_to
-from dedup.rules import UserRules
+from dedup.fingerprint.rules import UserRules
+from dedup.io.publish import write_to
+from dedup.io.sources import InputError
+from dedup.report.csv import write_report
+from dedup.schemas import KINDS
+from dedup.stats import RunStats
 
 EXIT_BAD_INPUT = 1
 EXIT_FINDINGS = 3

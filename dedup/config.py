@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dedup.rules import UserRules
+    from dedup.fingerprint.rules import UserRules
 
 
 class ConfigError(ValueError):

@@ -6,7 +6,7 @@ Example:
     ...     def advance(self, docs, nbytes): print("+", docs)
     ...     def stage(self, name, documents=None): print(name, documents)
     >>> from dedup.config import Config
-    >>> from dedup.pipeline import run
+    >>> from dedup.api import run
     >>> _ = run(["seeds"], Config(), report=None, progress=Printer())
     input bytes: 2579
     + 1

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import dedup
 from dedup.cli import main
 from dedup.config import Config
-from dedup.fingerprint import fingerprint
+from dedup.fingerprint.stage import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -9,8 +9,8 @@ import pytest
 from conftest import REPORT_HEADER, clean, csv_text, read_jsonl, scan, sentence, snapshot, write_jsonl
 
 import dedup
+from dedup.api import run
 from dedup.config import Config
-from dedup.pipeline import run
 
 LINE = sentence(12, seed=7)
 
@@ -254,26 +254,26 @@ def test_an_input_changed_between_the_two_reads_is_refused_and_leaves_no_output(
     src = write_jsonl(tmp_path / "c.jsonl", [_good(i) for i in range(4)])
     changed = {"shorter": src.read_bytes().splitlines(keepends=True)[0],
                "broken": src.read_bytes().replace(b'"r2"', b'"r2', 1)}[second_read]
-    original_decide = dedup.pipeline.decide
+    original_decide = dedup.decide.stage.decide
 
     def decide_then_change_the_input(*args, **kwargs):  # between pass 1 and pass 2
         src.write_bytes(changed)
         return original_decide(*args, **kwargs)
 
-    monkeypatch.setattr(dedup.pipeline, "decide", decide_then_change_the_input)
+    monkeypatch.setattr(dedup.api, "decide", decide_then_change_the_input)
     with pytest.raises(dedup.InputError, match=r"c\.jsonl: changed since it was first read"):
         dedup.clean(str(src), str(tmp_path / "out.jsonl"), report=tmp_path / "r.csv", workers=1)
     assert snapshot(tmp_path) == {"c.jsonl": changed}, "no output, no report, no temporary file"
 
 
 def _change_between_the_reads(monkeypatch, change) -> None:
-    original_decide = dedup.pipeline.decide
+    original_decide = dedup.decide.stage.decide
 
     def decide_then_change(*args, **kwargs):
         change()
         return original_decide(*args, **kwargs)
 
-    monkeypatch.setattr(dedup.pipeline, "decide", decide_then_change)
+    monkeypatch.setattr(dedup.api, "decide", decide_then_change)
 
 
 def test_of_several_inputs_the_one_that_changed_is_named(tmp_path, monkeypatch):

@@ -10,10 +10,13 @@ from collections import deque
 import polars as pl
 import pytest
 
-import dedup.batches
-from dedup.batches import record_batches
+import dedup.io.jsonl
+import dedup.io.parquet
 from dedup.config import Config
-from dedup.corpus import PY_WHITESPACE, Counters, InputError, iter_records, open_sources, site_of, sites_of
+from dedup.io.batches import record_batches
+from dedup.io.formats import iter_records
+from dedup.io.sites import PY_WHITESPACE, site_of, sites_of
+from dedup.io.sources import Counters, InputError, open_sources
 
 PLAIN = [
     b'{"id": "a1", "url": "https://www.One.example/x", "text": "First page.\\nSecond line."}\n',
@@ -64,9 +67,12 @@ def _reference(path, config):
     return [(i, r.doc_id, r.text, r.site) for i, r in enumerate(records)], counters
 
 
-def _same_as_reference(path, config):
-    frame, counters = _batches(path, config)
+def _same_as_reference(path, config, calls=None):
+    """The batches equal the line reader's records; ``calls`` then holds only the batches' line-reader calls."""
     expected, expected_counters = _reference(path, config)
+    if calls is not None:
+        calls.clear()
+    frame, counters = _batches(path, config)
     assert (frame.rows() if frame is not None else []) == expected
     assert counters == expected_counters
 
@@ -75,15 +81,15 @@ def _same_as_reference(path, config):
 def calls(monkeypatch):
     """How many lines went through the line-by-line reader."""
     seen = []
-    original = dedup.batches.jsonl_record
-    monkeypatch.setattr(dedup.batches, "jsonl_record", lambda line, *a: seen.append(line) or original(line, *a))
+    original = dedup.io.jsonl.jsonl_record
+    monkeypatch.setattr(dedup.io.jsonl, "jsonl_record", lambda line, *a: seen.append(line) or original(line, *a))
     return seen
 
 
 def test_plain_lines_are_read_by_polars_as_the_line_reader_reads_them(tmp_path, calls):
     path = tmp_path / "c.jsonl"
     path.write_bytes(b"".join(PLAIN))
-    _same_as_reference(path, Config(site_field="url"))
+    _same_as_reference(path, Config(site_field="url"), calls)
     assert calls == []  # every line went to polars
 
 
@@ -92,7 +98,7 @@ def test_a_batch_with_an_odd_line_is_read_line_by_line(tmp_path, calls, name):
     path = tmp_path / "c.jsonl"
     path.write_bytes(b"".join(PLAIN) + ODD[name] + b"".join(PLAIN))
     config = Config(site_field="url", on_error="skip", batch_docs=len(PLAIN) + 3)
-    _same_as_reference(path, config)
+    _same_as_reference(path, config, calls)
     assert ODD[name] in calls
     assert len(calls) == config.batch_docs  # the next batch went to polars again
 
@@ -107,7 +113,7 @@ def test_a_bad_line_in_a_polars_batch_is_named_as_the_line_reader_names_it(tmp_p
 def test_other_field_names_and_no_site_field(tmp_path, calls):
     path = tmp_path / "c.jsonl"
     path.write_bytes(b'{"doc.key": 7, "body": "x y", "text": 1}\n{"body": "z"}\n')
-    _same_as_reference(path, Config(text_field="body", id_field="doc.key"))
+    _same_as_reference(path, Config(text_field="body", id_field="doc.key"), calls)
     assert calls == []
 
 
@@ -127,8 +133,9 @@ def test_compressed_and_several_sources(tmp_path, calls):
     config = Config(site_field="url", batch_docs=3)
     sources = open_sources([str(tmp_path / "a.jsonl.gz"), str(tmp_path / "b.jsonl")], config)
     sizes: deque[int] = deque()
-    frame = pl.concat(record_batches(sources, config, Counters(), sizes))
     ids = [i for s in sources for i in (f"{s.name}:{r.doc_id}" for r in iter_records(s, config, Counters()))]
+    calls.clear()
+    frame = pl.concat(record_batches(sources, config, Counters(), sizes))
     assert frame["doc_id"].to_list() == ids
     assert frame["doc"].to_list() == list(range(len(ids)))
     assert sum(sizes) == sum(s.path.stat().st_size for s in sources)
@@ -160,7 +167,7 @@ def test_jsonl_written_by_json_dumps_goes_to_polars(tmp_path, calls):
                for i in range(50)]
     path = tmp_path / "c.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))  # ensure_ascii: \u escapes
-    _same_as_reference(path, Config(site_field="url", batch_docs=7))
+    _same_as_reference(path, Config(site_field="url", batch_docs=7), calls)
     assert calls == []
 
 
@@ -168,8 +175,8 @@ def test_jsonl_written_by_json_dumps_goes_to_polars(tmp_path, calls):
 def row_reads(monkeypatch):
     """How many Parquet batches went row by row."""
     seen = []
-    original = dedup.batches.parquet_records
-    monkeypatch.setattr(dedup.batches, "parquet_records", lambda rows, *a: seen.append(len(rows)) or original(rows, *a))
+    original = dedup.io.parquet.parquet_records
+    monkeypatch.setattr(dedup.io.parquet, "parquet_records", lambda rows, *a: seen.append(len(rows)) or original(rows, *a))
     return seen
 
 
@@ -188,7 +195,7 @@ def test_parquet_columns_typed_as_records_need_go_straight_to_frames(tmp_path, r
         columns["id"] = ids
     path = tmp_path / "c.parquet"
     pl.DataFrame(columns).write_parquet(path)
-    _same_as_reference(path, Config(site_field="url", batch_docs=4))
+    _same_as_reference(path, Config(site_field="url", batch_docs=4), row_reads)
     assert row_reads == []
 
 
@@ -201,7 +208,7 @@ def test_parquet_columns_typed_as_records_need_go_straight_to_frames(tmp_path, r
 def test_other_parquet_columns_are_read_row_by_row(tmp_path, row_reads, columns):
     path = tmp_path / "c.parquet"
     pl.DataFrame(columns).write_parquet(path)
-    _same_as_reference(path, Config(site_field="url", batch_docs=4, on_error="skip"))
+    _same_as_reference(path, Config(site_field="url", batch_docs=4, on_error="skip"), row_reads)
     assert row_reads != []
 
 

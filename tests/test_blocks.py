@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup.blocks import normalised, segment
+from dedup.fingerprint.normalise import normalised
+from dedup.fingerprint.segment import segment
 
 # Characters that both Python's str.strip() and polars (Rust char::is_whitespace) call white space.
 SPACES = " \t\x0b\x0c\xa0\u2003\u3000\u2028"
@@ -134,7 +135,7 @@ def test_block_of_only_punctuation_keeps_its_stripped_text():
 def test_separator_runs_become_one_space_like_the_plain_pattern(texts):
     """The separator pattern skips lone spaces only for speed: the result is what replacing every
     run of punctuation, symbols and white space gives."""
-    from dedup.blocks import _SEPARATOR_RUN
+    from dedup.fingerprint.normalise import _SEPARATOR_RUN
 
     column = pl.Series("t", texts)
     plain = column.str.replace_all(r"[\p{P}\p{S}\s]+", " ")

@@ -8,7 +8,7 @@ from conftest import scan, sentence, words, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.clusters import components, honest_clusters
+from dedup.match.clusters import components, honest_clusters
 
 THRESHOLD = 0.8
 

@@ -8,10 +8,10 @@ import pytest
 from conftest import sentence, snapshot, words
 
 import dedup
-from dedup.bands import BandStore
+from dedup.api import run
 from dedup.config import Config
-from dedup.lsh import band_keys
-from dedup.pipeline import run
+from dedup.match.lsh import band_keys
+from dedup.store.bands import BandStore
 
 NAV = "Home | Politics | Business | Science | Contact"
 
@@ -59,7 +59,7 @@ def test_two_threads_give_the_same_report_as_one(corpus, tmp_path):
 def test_batches_prepared_while_numba_starts_give_the_same_report(corpus, tmp_path, monkeypatch):
     # While the kernels load, workers only do a batch's polars part; the rest follows once they are
     # loaded. Here "loading" lasts for the first 30 questions: 13 batches, more than can wait ahead.
-    from dedup import pipeline
+    from dedup.executors import local as pipeline
 
     single = _run(corpus, tmp_path, "single", workers=1)
     asked = iter(range(30))
@@ -77,7 +77,7 @@ def test_a_failing_batch_is_reported_in_order_while_batches_are_prepared(monkeyp
     # then batch 2's error, as when each batch is fingerprinted whole.
     import time
 
-    from dedup import pipeline
+    from dedup.executors import local as pipeline
 
     def prepared(batch, config, texts):
         number = batch["doc"][0]
@@ -89,11 +89,11 @@ def test_a_failing_batch_is_reported_in_order_while_batches_are_prepared(monkeyp
     monkeypatch.setattr(pipeline, "loading", lambda: True)
     monkeypatch.setattr(pipeline, "_prepared_batch", prepared)
     monkeypatch.setattr(pipeline, "PreparedBatch", int)
-    monkeypatch.setattr(pipeline, "_keyed", lambda number, config: pipeline._Keyed(number, None, None))
+    monkeypatch.setattr(pipeline, "keyed", lambda number, config: pipeline.Keyed(number, None, None))
     batches = (pl.DataFrame({"doc": [i]}) for i in range(8))
     out = []
     with pytest.raises(ValueError, match="batch 2"):
-        for keyed in pipeline._fingerprinted(batches, Config(workers=2), None):
+        for keyed in pipeline.fingerprinted(batches, Config(workers=2), None):
             out.append(keyed.prints)
     assert out == [0, 1]
 
@@ -103,7 +103,7 @@ def test_stopping_early_drops_the_batches_not_begun(monkeypatch):
     # must not fingerprint them all first.
     import time
 
-    from dedup import pipeline
+    from dedup.executors import local as pipeline
 
     started = []
 
@@ -115,8 +115,8 @@ def test_stopping_early_drops_the_batches_not_begun(monkeypatch):
     monkeypatch.setattr(pipeline, "loading", lambda: True)
     monkeypatch.setattr(pipeline, "_prepared_batch", prepared)
     monkeypatch.setattr(pipeline, "PreparedBatch", int)
-    monkeypatch.setattr(pipeline, "_keyed", lambda number, config: pipeline._Keyed(number, None, None))
-    fingerprinted = pipeline._fingerprinted((pl.DataFrame({"doc": [i]}) for i in range(12)), Config(workers=2), None)
+    monkeypatch.setattr(pipeline, "keyed", lambda number, config: pipeline.Keyed(number, None, None))
+    fingerprinted = pipeline.fingerprinted((pl.DataFrame({"doc": [i]}) for i in range(12)), Config(workers=2), None)
     assert next(fingerprinted).prints == 0
     fingerprinted.close()
     assert len(started) <= 5

@@ -253,7 +253,7 @@ def test_templated_lines_with_names_dates_and_numbers_are_boilerplate(tmp_path):
 
 
 def test_running_prose_takes_a_fixed_document_count_as_well_as_one_per_row():
-    from dedup.findings import in_running_prose
+    from dedup.decide.blocks import in_running_prose
 
     blocks = pl.DataFrame({
         "occurrence": [0, 1, 2, 3, 4, 5], "doc": [0, 0, 0, 1, 1, 1], "block": [0, 1, 2, 0, 1, 2],

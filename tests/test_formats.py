@@ -214,14 +214,14 @@ def test_an_id_beyond_64_bits_is_reported_digit_for_digit(tmp_path):
 def test_site_of_a_url_is_its_host_as_urlsplit_reads_it(url):
     from urllib.parse import urlsplit
 
-    from dedup.corpus import site_of
+    from dedup.io.sites import site_of
 
     expected = (urlsplit(url.strip()).hostname or "").lower().removeprefix("www.") or None
     assert site_of(url) == expected
 
 
 def test_site_of_a_malformed_ipv6_url_is_none_not_a_crash():
-    from dedup.corpus import site_of
+    from dedup.io.sites import site_of
 
     assert site_of("http://[::1/x") is None
     assert site_of("news.example.org") == "news.example.org"
@@ -253,6 +253,6 @@ _JSON_VALUES = st.recursive(
 @given(st.dictionaries(st.text(max_size=6) | st.just("\x00dedup\x00"), _JSON_VALUES, max_size=5),
        st.sampled_from(["text", "body"]), st.text() | st.just("\x00dedup\x00"))
 def test_a_cleaned_json_line_is_what_json_dumps_writes(obj, field, text):
-    from dedup.corpus import json_line
+    from dedup.io.jsonl import json_line
 
     assert json_line(obj, field, text) == json.dumps({**obj, field: text}, ensure_ascii=False).encode("utf-8")

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.compare import jaccard_pairs, lcs_pairs
-from dedup.kernels import block_prints, document_prints
-from dedup.tables import DistinctValues, bucket_pairs, first_ids, first_in_group
+from dedup.fingerprint.kernels import block_prints, document_prints
+from dedup.hashtables import DistinctValues, bucket_pairs, first_ids, first_in_group
+from dedup.match.verify import jaccard_pairs, lcs_pairs
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
 
@@ -123,8 +123,8 @@ def test_lcs_of_a_long_varied_stream_is_left_to_the_caller():
 
 
 def test_aligned_share_measures_a_pair_too_long_for_the_table_with_rapidfuzz(tmp_path):
-    from dedup.matching import aligned_share
-    from dedup.pipeline import Streams
+    from dedup.match.verify import aligned_share
+    from dedup.store.streams import Streams
 
     x = np.arange(70_000, dtype=np.uint32)
     streams = Streams(tmp_path / "tokens.u32")
@@ -152,8 +152,8 @@ class _CountingStreams:
 def test_verification_tile_by_tile_gives_every_pair_its_own_answer(tmp_path, monkeypatch, threads):
     """Pairs are compared out of order, tile by tile; each answer must land on its own pair, and the
     pages go back at most once per tile (not once per chunk of pairs), and at the end."""
-    from dedup import matching
-    from dedup.pipeline import Streams
+    from dedup.match import verify as matching
+    from dedup.store.streams import Streams
 
     rng = np.random.default_rng(7)
     sets = [rng.integers(0, 12, rng.integers(1, 9)).astype(np.uint32) for _ in range(40)]
@@ -173,8 +173,8 @@ def test_verification_tile_by_tile_gives_every_pair_its_own_answer(tmp_path, mon
 
 
 def test_aligned_share_is_the_same_whatever_the_tiles(tmp_path, monkeypatch):
-    from dedup import matching
-    from dedup.pipeline import Streams
+    from dedup.match import verify as matching
+    from dedup.store.streams import Streams
 
     rng = np.random.default_rng(11)
     bases = rng.integers(0, 50, (2, 30))  # pairs across the two bases fail the bound and score 0
@@ -200,7 +200,7 @@ def test_first_in_group_equals_polars_first_distinct_over_the_group(rows):
 
 def test_loading_lasts_until_every_background_warm_up_is_done(monkeypatch):
     # Two runs in one process: the first warm-up to finish must not say the other's kernels are loaded.
-    from dedup import kernels
+    from dedup.executors import local as kernels
 
     gates = [threading.Event(), threading.Event()]
     started = threading.Semaphore(0)

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from dedup.lsh import _ROW_MULTIPLIERS, band_keys, candidate_pairs
+from dedup.match.lsh import _ROW_MULTIPLIERS, band_keys, candidate_pairs
 
 
 def _brute_force(keys: np.ndarray, rows: np.ndarray) -> set[tuple[int, int]]:

@@ -8,9 +8,9 @@ import pytest
 from conftest import block_signatures, clean, read_jsonl, scan, sentence, words, write_jsonl
 from datasketch import LeanMinHash, MinHash
 
-from dedup import fingerprint
-from dedup.blocks import normalised
-from dedup.fingerprint import shingle_hash
+from dedup.fingerprint import stage as fingerprint
+from dedup.fingerprint.normalise import normalised
+from dedup.fingerprint.stage import shingle_hash
 
 
 def word_shingles(text: str, n: int = 5) -> list[str]:

@@ -8,8 +8,8 @@ import json
 import polars as pl
 from conftest import sentence, write_jsonl
 
+from dedup.api import run
 from dedup.config import Config
-from dedup.pipeline import run
 
 
 class Recorder:

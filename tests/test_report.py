@@ -82,7 +82,7 @@ def test_report_is_byte_identical_across_runs(tmp_path):
 
 
 def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_path, monkeypatch):
-    import dedup.pipeline
+    import dedup.report.csv
 
     lines = [sentence(9, 30 + i) for i in range(7)]
     src = tmp_path / "docs"
@@ -91,24 +91,24 @@ def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_pat
         (src / f"{d}.txt").write_text("\n".join(lines[d:] + lines[:d] + ['=x', '"q", \\ \t']) + "\n")
     whole, sliced = tmp_path / "whole.csv", tmp_path / "sliced.csv"
     dedup.scan(str(src), report=whole, workers=1)
-    monkeypatch.setattr(dedup.pipeline, "REPORT_SLICE", 3)
+    monkeypatch.setattr(dedup.report.csv, "REPORT_SLICE", 3)
     dedup.scan(str(src), report=sliced, workers=2)
     assert len(read_report(whole)[1]) > 3 * 2 * 2  # several groups of slices
     assert sliced.read_bytes() == whole.read_bytes()
 
 
 def test_a_scan_deletes_the_texts_it_set_aside_once_the_report_has_them(tmp_path, monkeypatch):
-    import dedup.texts
+    import dedup.store.texts
 
     folders = []
-    fill = dedup.texts.TextStore.fill
+    fill = dedup.store.texts.TextStore.fill
 
     def watched(store, *args):
         result = fill(store, *args)
         folders.append(sorted(p.name for p in store.folder.iterdir()))
         return result
 
-    monkeypatch.setattr(dedup.texts.TextStore, "fill", watched)
+    monkeypatch.setattr(dedup.store.texts.TextStore, "fill", watched)
     src = tmp_path / "c.jsonl"
     line = sentence(10, 3)
     src.write_text("".join(f'{{"id": "{i}", "text": "{line if i % 3 else sentence(12, i)}\\nown {i}"}}\n' for i in range(9)))

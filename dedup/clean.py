@@ -25,19 +25,13 @@ import numpy as np
 import polars as pl
 
 from dedup.config import Config
-from dedup.corpus import (
-    Counters,
-    InputError,
-    Record,
-    Source,
-    Writer,
-    iter_records,
-    publish,
-    writer_for,
-)
-from dedup.findings import DOCUMENT_KINDS
+from dedup.io.formats import iter_records, writer_for
+from dedup.io.publish import publish
+from dedup.io.records import Record, Writer
+from dedup.io.sources import Counters, InputError, Source
 from dedup.progress import Progress
-from dedup.texts import HEAD_CHARS
+from dedup.schemas import DOCUMENT_KINDS
+from dedup.store.texts import HEAD_CHARS
 
 # Documents written between two updates of the progress bar.
 PROGRESS_EVERY = 1000

@@ -3,7 +3,7 @@
 Signatures are only needed for LSH: candidates are verified on shingle sets and token streams, not
 on signatures. So pass 1 turns each batch's signatures into band keys straight away, in the thread
 that made them (an item's 21 band keys take 168 bytes against 512 for its signature), and
-:func:`dedup.lsh.candidate_pairs` reads one band at a time. Keys are held band by band (``keys[b]`` is
+:func:`dedup.match.lsh.candidate_pairs` reads one band at a time. Keys are held band by band (``keys[b]`` is
 band b of every row), so reading a band is a contiguous slice. While the keys fit in ``budget`` bytes
 they stay in memory. Past it they go to Parquet files in the spill folder, one column per band, each
 file holding up to a quarter of the budget; reading a band reads only its column of each file, and
@@ -11,7 +11,7 @@ memory no longer grows with the corpus.
 
 Example:
     >>> import numpy as np
-    >>> from dedup.lsh import band_keys
+    >>> from dedup.match.lsh import band_keys
     >>> store = BandStore(bands=2, budget=None, folder=None)
     >>> store.append(band_keys(np.array([[1, 2, 3, 4], [1, 2, 9, 9]], dtype=np.uint32), bands=2, rows=2))
     >>> k = store.band(0)
@@ -45,7 +45,7 @@ class BandStore:
         return self.files is not None
 
     def append(self, keys: np.ndarray) -> None:
-        """Add band keys (a row per band, :func:`dedup.lsh.band_keys`) of the rows ``len(self)`` on."""
+        """Add band keys (a row per band, :func:`dedup.match.lsh.band_keys`) of the rows ``len(self)`` on."""
         if not keys.shape[1]:
             return
         self.count += keys.shape[1]

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from dedup.blocks import normalised, segment
+from dedup.fingerprint.normalise import normalised
+from dedup.fingerprint.segment import segment
 
 STATS_SCHEMA = {"doc": pl.Int64, "lines": pl.Int64, "dup_line_frac": pl.Float64, "dup_line_char_frac": pl.Float64,
                 "paragraphs": pl.Int64, "dup_para_frac": pl.Float64, "dup_para_char_frac": pl.Float64}
+
+
 DEFAULT_LIMITS = {"dup_line_frac": 0.30, "dup_para_frac": 0.30, "dup_line_char_frac": 0.20, "dup_para_char_frac": 0.20}
 
 

@@ -4,7 +4,7 @@ numpy alone needs a (shingles x permutations) matrix in memory and several passe
 batch; here each shingle is mixed, permuted and folded into its group's minimum in one pass that
 LLVM vectorises. Groups are given as ``starts`` into a flat array and each ends where the next
 starts. Kernels are compiled on first use and cached on disk (``cache=True``); :func:`warm_up`
-loads these and those of :mod:`dedup.tables` and :mod:`dedup.compare`, and
+loads these and those of :mod:`dedup.hashtables` and :mod:`dedup.match.verify`, and
 :func:`warm_up_in_background` does it while the caller goes on (:func:`loading` says until when).
 
 Example:
@@ -17,14 +17,8 @@ Example:
 
 from __future__ import annotations
 
-import threading
-
 import numba
 import numpy as np
-
-from dedup.compare import jaccard_pairs, lcs_pairs
-from dedup.lsh import band_keys
-from dedup.tables import DistinctValues, bucket_pairs, first_ids, first_in_group
 
 _MAX32 = np.uint32(0xFFFFFFFF)
 
@@ -43,6 +37,8 @@ def _fmix32(h):
 # Odd 64-bit multipliers: one per position inside an n-gram (a shingle's hash is the sum of its token
 # hashes times these, folded to 32 bits), and the base of exact sequence hashes.
 POSITION = np.array([(0x9E3779B97F4A7C15 * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF | 1 for k in range(64)], dtype=np.uint64)
+
+
 SEQUENCE_BASE = np.uint64(0x100000001B3)
 
 
@@ -199,58 +195,3 @@ def document_prints(th: np.ndarray, lengths: np.ndarray, occ_u: np.ndarray, occ_
                np.ascontiguousarray(a, np.uint32), np.ascontiguousarray(b, np.uint32), hashes, sigs, stream)
     sigs[counts < n] = _MAX32
     return counts, hashes, sigs, stream
-
-
-_warming = 0  # warm-ups running (several runs can share a process)
-_warming_lock = threading.Lock()
-
-
-def _count_warm_up(step: int) -> None:
-    global _warming
-    with _warming_lock:
-        _warming += step
-
-
-def warm_up_in_background() -> None:
-    """:func:`warm_up` on a thread of its own; :func:`loading` is true until it is done. The thread
-    then imports the scipy modules :func:`dedup.clusters.components` will use (0.05 s, better spent
-    while batches are read than in deciding)."""
-
-    def load() -> None:
-        try:
-            warm_up()
-        finally:
-            _count_warm_up(-1)
-        import scipy.sparse.csgraph  # noqa: F401
-
-    _count_warm_up(1)
-    try:
-        threading.Thread(target=load, name="dedup-warm-up", daemon=True).start()
-    except BaseException:
-        _count_warm_up(-1)
-        raise
-
-
-def loading() -> bool:
-    """Whether a :func:`warm_up_in_background` is still loading: a kernel called now would wait for it."""
-    return _warming > 0
-
-
-def warm_up() -> None:
-    """Load the compiled kernels: numba's start-up takes about 0.5 s even from the disk cache (its
-    registries, and scipy.linalg for its BLAS check), on one core, holding the GIL most of the time."""
-    one = np.ones(1, np.uint32)
-    th, lengths = np.ones(2, np.uint64), np.array([2])
-    _, sigs, _ = block_prints(th, lengths, 1, one, one)
-    document_prints(th, lengths, np.zeros(1, np.int64), np.zeros(1, np.int64), 1, np.zeros(1, np.int64), sigs, 1,
-                    one, one)
-    sequence_hashes(th, lengths)
-    mapped = one.copy()
-    mapped.setflags(write=False)  # as the memory-mapped shingle sets it will be given
-    jaccard_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))
-    bucket_pairs(np.zeros(2, np.uint64))
-    first_ids(np.zeros(2, np.uint64))
-    first_in_group(np.zeros(2, np.int64), np.zeros(2, np.uint64))
-    DistinctValues().add(np.zeros(2, np.uint64))
-    band_keys(np.ones((1, 2), np.uint32), 1, 2)
-    lcs_pairs(mapped, np.array([0, 1]), np.zeros(1, np.int64), np.zeros(1, np.int64))

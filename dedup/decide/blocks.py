@@ -1,14 +1,12 @@
-"""Policies that turn matched blocks and documents into findings, and the report they make.
-
-Kinds (DESIGN.md): ``repeat`` (a later copy inside one document), ``boilerplate`` (recurs in at least
-``boilerplate_min_docs`` documents of its site; every copy goes), ``duplicate_block`` (also stands in
-another document, below that count), ``duplicate_doc`` (the whole document is a copy), and on request
-``repetitive_doc`` (a document that repeats itself beyond the limits of :mod:`dedup.docstats`).
+"""Policies that turn matched blocks into findings: ``repeat`` (a later copy inside one document),
+``boilerplate`` (recurs in enough documents of its site; every copy goes) and ``duplicate_block``
+(also stands in another document, below that count), with the protections of content.
 
 Example:
     >>> import polars as pl
-    >>> pl.select(safe_text(pl.lit("=SUM(A1)\\tx"))).item()
-    "'=SUM(A1)\\\\tx"
+    >>> sites = pl.DataFrame({"site_pages": [10, 100, 100], "ntok": [3, 3, 40]})
+    >>> sites.select(boilerplate_min_docs(None, prose_words=20)).to_series().to_list()
+    [2, 5, 50]
 """
 
 from __future__ import annotations
@@ -16,67 +14,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from dedup.rules import DROP, KEEP
-
-REPORT_SCHEMA = {
-    "doc_id": pl.String, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
-    "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.String,
-    "kept_block": pl.Int32, "action": pl.String, "text": pl.String,
-}
-KINDS = ("repeat", "boilerplate", "duplicate_block", "duplicate_doc", "repetitive_doc")
-# Kinds whose finding is a whole document (its span: the whole text; its block: null).
-DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
-# Findings before pass 2 fills in ids and text: documents by number.
-FINDING_SCHEMA = {
-    "doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
-    "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.Int64,
-    "kept_block": pl.Int32, "action": pl.String,
-}
-
-
-def _numbered_clusters(frame: pl.DataFrame, also: pl.Expr | None = None) -> pl.DataFrame:
-    """Clusters of more than one member (and single members where ``also``), numbered from 0 in
-    order of their first member; ``cluster_size`` is counted unless ``frame`` has it."""
-    if "cluster_size" not in frame.columns:
-        frame = frame.with_columns(cluster_size=pl.len().over("rep"))
-    return (
-        frame.filter((pl.col("cluster_size") > 1) | (pl.lit(False) if also is None else also))
-        .with_columns(cluster=pl.col("rep").rank("dense").cast(pl.Int64) - 1)
-    )
-
-
-def repetitive_findings(docs: pl.DataFrame, limits: dict[str, float]) -> pl.DataFrame:
-    """``repetitive_doc`` rows for documents above any repetition limit (``docs``: doc, chars, stats)."""
-    above = pl.any_horizontal([pl.col(name) > limit for name, limit in limits.items()])
-    return (
-        docs.filter(above)
-        .select(
-            "doc", block=pl.lit(None, pl.Int32), start=pl.lit(0, pl.Int64), end="chars",
-            kind=pl.lit("repetitive_doc"), cluster=pl.lit(None, pl.Int64), cluster_size=pl.lit(None, pl.Int64),
-            similarity=pl.lit(None, pl.Float64), kept_doc=pl.lit(None, pl.Int64), kept_block=pl.lit(None, pl.Int32),
-            action=pl.lit("remove"),
-        )
-        .cast(FINDING_SCHEMA)
-    )
-
-
-def document_findings(docs: pl.DataFrame) -> pl.DataFrame:
-    """``duplicate_doc`` rows for every member of a document cluster but its representative.
-
-    ``docs``: occurrence, doc, chars, rep (occurrence of the representative), sim.
-    """
-    clusters = _numbered_clusters(docs)
-    rep_doc = clusters.select(pl.col("occurrence").alias("rep"), pl.col("doc").alias("kept_doc"))
-    return (
-        clusters.filter(pl.col("occurrence") != pl.col("rep"))
-        .join(rep_doc, on="rep", how="left")
-        .select(
-            "doc", block=pl.lit(None, pl.Int32), start=pl.lit(0, pl.Int64), end="chars",
-            kind=pl.lit("duplicate_doc"), cluster="cluster", cluster_size="cluster_size",
-            similarity="sim", kept_doc="kept_doc", kept_block=pl.lit(None, pl.Int32), action=pl.lit("remove"),
-        )
-        .cast(FINDING_SCHEMA)
-    )
+from dedup.decide.cluster_ids import numbered_clusters
+from dedup.fingerprint.rules import DROP, KEEP
+from dedup.schemas import FINDING_SCHEMA
 
 
 def boilerplate_min_docs(fixed: int | None, prose_words: int) -> pl.Expr:
@@ -174,7 +114,7 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     blocks = blocks.with_columns(cluster_size=pl.Series(np.bincount(rep)[rep], dtype=pl.UInt32))  # 8x a window
     blocks = blocks.with_columns(in_prose=in_running_prose(blocks, prose_words, min_docs, order),
                                  before=_in_doc(pl.col("item"), 1), after=_in_doc(pl.col("item"), -1))
-    clusters = _numbered_clusters(blocks, also=pl.col("rule") == DROP)
+    clusters = numbered_clusters(blocks, also=pl.col("rule") == DROP)
     if clusters.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
     clusters = clusters.with_columns(own_headline=own_headline(clusters)).with_columns(
@@ -213,15 +153,3 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
         )
         .cast(FINDING_SCHEMA)
     )
-
-
-_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"} | {
-    chr(c): f"\\x{c:02x}" for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
-}
-
-
-def safe_text(text: pl.Expr) -> pl.Expr:
-    """A report cell: backslash and control characters escaped (a line break becomes ``\\n``), and
-    never the start of a spreadsheet formula (a leading ``= + - @`` gets a ``'`` in front)."""
-    escaped = text.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
-    return pl.when(escaped.str.contains(r"^[=+\-@]")).then(pl.lit("'") + escaped).otherwise(escaped)

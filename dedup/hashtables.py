@@ -1,6 +1,6 @@
 """Compiled hash tables over 64-bit keys (numba): equal keys found in one pass, with no sort.
 
-The kernels (and :func:`dedup.compare.lcs_pairs`) place a key by the top bits of the key times an
+The kernels (and :func:`dedup.match.verify.lcs_pairs`) place a key by the top bits of the key times an
 odd constant, in a table at most two thirds full (:func:`table_bits`), and probe linearly
 (:func:`find_slot`); they run without the GIL.
 

@@ -1,10 +1,10 @@
 """Locality-sensitive hashing: band keys of MinHash signatures and the candidate pairs they give.
 
 Candidates come one band at a time (so a thread holds one band's keys), from a hash table of
-that band's keys built in compiled code (:func:`dedup.tables.bucket_pairs`), not from a sort or a
+that band's keys built in compiled code (:func:`dedup.hashtables.bucket_pairs`), not from a sort or a
 Python dict. Inside a bucket each member is paired with the bucket's first member and with the
 member before it, so a bucket of k items gives at most 2(k - 1) pairs instead of k(k - 1)/2. A pair
-found in several bands is kept once by a growing hash set (:class:`dedup.tables.DistinctValues`)
+found in several bands is kept once by a growing hash set (:class:`dedup.hashtables.DistinctValues`)
 while the other bands are still being worked on.
 
 Example:
@@ -22,10 +22,13 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from dedup.tables import DistinctValues, bucket_pairs
-from dedup.threads import in_order
+from dedup.config import Config
+from dedup.executors.threads import in_order
+from dedup.hashtables import DistinctValues, bucket_pairs
 
 _U64 = np.uint64
+
+
 # One odd 64-bit multiplier per place in a band, drawn once from a fixed seed, so two different bands
 # share a key with a chance of about 2^-64. (Multiples of one constant by 1, 3, 5... did not: their
 # sum is a small integer combination of the values, so [0, 1, 1, 0] and [1, 0, 0, 1] had one key.)
@@ -72,3 +75,13 @@ def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndar
         seen.add(pairs)
     pairs = seen.values.view(np.int64)  # unsorted: nothing after needs an order (a sort took 0.4 s at 1M)
     return pairs >> 32, pairs & 0xFFFFFFFF
+
+
+# Documents are candidates when their MinHash Jaccard (word n-grams) is at least this; the aligned
+# share then decides. Scattered small edits lower n-gram Jaccard much more than the aligned share.
+DOC_CANDIDATE_JACCARD = 0.5
+
+
+def band_shapes(config: Config) -> tuple[tuple[int, int], tuple[int, int]]:
+    """LSH (bands, rows) of blocks (at ``--threshold``) and of documents (at DOC_CANDIDATE_JACCARD)."""
+    return config.bands_rows(), config.bands_rows(DOC_CANDIDATE_JACCARD)

@@ -1,7 +1,7 @@
 """Fingerprints of blocks and documents: exact hashes of the normalised text and MinHash signatures.
 
 Tokens (words, or characters with ``shingle="char"``) are hashed with xxh3_64 inside polars; compiled
-kernels (:mod:`dedup.kernels`) then combine them into n-gram shingle hashes and exact hashes, and
+kernels (:mod:`dedup.fingerprint.kernels`) then combine them into n-gram shingle hashes and exact hashes, and
 apply datasketch 2.0's ``affine32`` permutations. A signature made here therefore equals
 ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash)`` fed with the same shingles.
 
@@ -23,14 +23,16 @@ import polars as pl
 import polars_hash as plh
 import xxhash
 
-from dedup.blocks import normalised, segment
 from dedup.config import Config
-from dedup.docstats import repetition_stats
-from dedup.frames import frame_hashes
-from dedup.kernels import POSITION, block_prints, document_prints
-from dedup.rules import NONE
-from dedup.tables import first_ids, first_in_group
-from dedup.texts import batch_texts
+from dedup.fingerprint.docstats import repetition_stats
+from dedup.fingerprint.kernels import POSITION, block_prints, document_prints
+from dedup.fingerprint.normalise import normalised
+from dedup.fingerprint.rules import NONE
+from dedup.fingerprint.segment import segment
+from dedup.fingerprint.templates import frame_hashes
+from dedup.hashtables import first_ids, first_in_group
+from dedup.schemas import BLOCK_PRINTS
+from dedup.store.texts import batch_texts
 
 _U64 = np.uint64
 
@@ -80,12 +82,6 @@ def _tokens(norm: pl.Series, shingle: str) -> pl.Series:
     return norm.str.split(" ")
 
 
-BLOCK_PRINTS = {"doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "chars": pl.Int32,
-                "hash": pl.UInt64, "ntok": pl.Int32, "sig": pl.Int64, "rule": pl.Int8, "frame": pl.UInt64}
-DOC_PRINTS = {"doc": pl.Int64, "doc_id": pl.String, "site": pl.String, "chars": pl.Int64, "hash": pl.UInt64,
-              "ntok": pl.Int64, "sig": pl.Int64}
-
-
 @dataclass
 class BatchPrints:
     """Pass-1 numbers of one batch: no text. ``blocks.sig``/``docs.sig`` index rows of the sig arrays (-1: none).
@@ -131,9 +127,9 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
 
 def prepare(docs: pl.DataFrame, config: Config, texts: bool = False, compiled: bool = True) -> PreparedBatch:
     """The polars part of :func:`fingerprint`: blocks, their distinct texts' tokens and token hashes,
-    frames and rules; with ``texts``, the batch's block texts (:func:`dedup.texts.batch_texts`) too.
+    frames and rules; with ``texts``, the batch's block texts (:func:`dedup.store.texts.batch_texts`) too.
     ``compiled=False`` finds the distinct texts without a compiled kernel, so that batches can be
-    prepared while numba is still starting (:func:`dedup.kernels.loading`)."""
+    prepared while numba is still starting (:func:`dedup.executors.local.loading`)."""
     blocks = segment(docs.select("doc", "text"), config.unit)
     distinct, u = distinct_texts(blocks["raw"], compiled)
     tokens = _tokens(distinct.select(normalised(pl.col("raw"))).to_series(), config.shingle)

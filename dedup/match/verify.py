@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from rapidfuzz.distance import LCSseq
 
-from dedup.tables import find_slot, table_bits
+from dedup.executors.threads import in_order
+from dedup.hashtables import find_slot, table_bits
+from dedup.match.clusters import Similarity
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -148,3 +151,113 @@ def lcs_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np
         _lcs_pairs(flat, np.ascontiguousarray(offsets, np.int64), np.ascontiguousarray(left, np.int64),
                    np.ascontiguousarray(right, np.int64), out)
     return out
+
+
+# Verification reads both streams of each pair from a memory-mapped spill file, and what it reads
+# stays resident until ``Streams.release`` (a read maps the whole cached folio around it: up to 2 MiB
+# on this machine's ext4, measured). Pairs are therefore compared tile by tile: the file is cut into
+# groups of GROUP_WORDS stream values, a pair's tile is the groups of its two streams, and the pages
+# are handed back whenever verification moves on to another tile. So two to four groups are resident
+# at a time (a tile is two, and two threads can be on two tiles), and each is mapped in once per tile
+# rather than once per few thousand pairs. At 1M documents, 5.6M block pairs on two threads:
+# releasing every 8,000 pairs in the order found took 10.8-11.4 s with 950 MiB of the 1 GiB file
+# resident; by tile, 8.1-9.2 s with 590 MiB; never releasing, 7.4-7.8 s with all of it.
+GROUP_WORDS = 32 << 20
+
+
+# Pairs handed to a thread at a time.
+VERIFY_CHUNK = 4_000
+
+
+def _tile_order(offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that visits the pairs tile by tile, and the tile of each pair in that order.
+
+    Example:
+        >>> order, tiles = _tile_order(np.arange(4) * GROUP_WORDS, np.array([2, 0, 1]), np.array([2, 1, 0]))
+        >>> order.tolist(), tiles.tolist()
+        ([1, 2, 0], [1, 1, 8])
+    """
+    group = offsets[:-1] // GROUP_WORDS
+    a, b = group[left], group[right]
+    tiles = np.minimum(a, b) * (int(group.max(initial=0)) + 1) + np.maximum(a, b)
+    # numpy sorts 16-bit keys by radix: 5.6M pairs in 0.04 s against 0.37 s as int64.
+    order = np.argsort(tiles.astype(np.uint16) if tiles.max(initial=0) < 1 << 16 else tiles, kind="stable")
+    return order, tiles[order]
+
+
+def _by_tile(kernel, streams, left: np.ndarray, right: np.ndarray, threads: int,
+             dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``kernel(streams.view, streams.offsets, left, right)`` for every pair, in chunks of VERIFY_CHUNK
+    pairs taken tile by tile, on ``threads`` threads (the compiled kernels run without the GIL);
+    ``streams``' pages go back to the OS each time the finished pairs reach another tile, and at the
+    end. Returns the answers in pair order, and the tile order (``order``, ``tiles``) for a caller
+    that visits the pairs again."""
+    order, tiles = _tile_order(streams.offsets, left, right)
+    out = np.empty(len(left), dtype=dtype)
+
+    def chunk(lo: int) -> int:
+        at = order[lo:lo + VERIFY_CHUNK]
+        out[at] = kernel(streams.view, streams.offsets, left[at], right[at])
+        return lo + len(at)
+
+    chunks = range(0, len(tiles), VERIFY_CHUNK)
+    current = tiles[0] if len(tiles) else None
+    for end in in_order(chunk, chunks, threads if len(chunks) > 1 else 1):
+        if tiles[end - 1] != current:
+            streams.release()
+            current = tiles[end - 1]
+    streams.release()
+    return out, order, tiles
+
+
+def exact_jaccard(sets, threads: int = 1) -> Similarity:
+    """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.store.streams.Streams`) holds the
+    shingle hashes of each signature row: ``sets.view`` one after another, row i from
+    ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.match.verify.jaccard_pairs`) on ``threads``
+    threads, tile by tile (see GROUP_WORDS)."""
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        return _by_tile(jaccard_pairs, sets, left, right, threads, np.float64)[0]
+
+    return similarity
+
+
+MIN_ALIGNED_RUN = 2
+
+
+def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
+    """Share of the longer token stream that lines up, in order, with the other: the tokens of the
+    longest common subsequence that lie in aligned runs of at least ``MIN_ALIGNED_RUN`` tokens, over
+    the longer length. A token aligned alone amid differing text is a coincidence (a shared "the"),
+    not copied text.
+
+    ``tokens[i]`` is the token-hash stream of signature row i (a :class:`dedup.store.streams.Streams`). A
+    pair differing in at most 10% of the longer text scores at least 0.9, however many places the
+    differences are spread over. The whole LCS is an upper bound, computed for every pair in compiled
+    code on ``threads`` threads (:func:`dedup.match.verify.lcs_pairs`); only pairs whose bound reaches
+    ``floor`` are aligned (rapidfuzz's LCS opcodes) to count the runs, and the others score 0.
+    """
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(left))
+        # The same answer either way round: an LCS can align ties differently.
+        first, second = np.minimum(left, right), np.maximum(left, right)
+        sizes = np.diff(tokens.offsets)
+        longer = np.maximum(sizes[first], sizes[second])
+        bound, order, tiles = _by_tile(lcs_pairs, tokens, first, second, threads, np.int64)
+        for k in np.flatnonzero(bound < 0).tolist():  # too long for the compiled table
+            bound[k] = LCSseq.similarity(tokens[first[k]].tolist(), tokens[second[k]].tolist())
+        out[longer == 0] = 1.0
+        aligned = ((longer > 0) & (bound >= floor * longer))[order]
+        current = None
+        for k, tile in zip(order[aligned].tolist(), tiles[aligned].tolist()):  # tile by tile
+            if tile != current:
+                tokens.release()
+                current = tile
+            x, y = tokens[first[k]].tolist(), tokens[second[k]].tolist()  # rapidfuzz reads lists faster
+            runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
+            out[k] = sum(n for n in runs if n >= MIN_ALIGNED_RUN) / longer[k]
+        tokens.release()
+        return out
+
+    return similarity

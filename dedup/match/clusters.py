@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dedup.tables import first_ids
+from dedup.hashtables import first_ids
 
 Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import polars as pl
 
 FRAME_MAX_TOKENS = 8
+
+
 _DATE_WORDS = (
     r"(?i:\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?"
@@ -60,7 +62,7 @@ def frame_hashes(lines: pl.DataFrame) -> pl.Series:
     are not looked at."""
     short = lines.select((pl.col("ntok") <= 2 * FRAME_MAX_TOKENS).alias("short"))["short"]
     # Eager steps, the masked text (used three times) first: a lazy query slows down next to other
-    # threads' polars work (see dedup.blocks.segment).
+    # threads' polars work (see dedup.fingerprint.segment.segment).
     masked = lines.filter(short).select("raw", masked=_masked(pl.col("raw")))
     frame = _framed(pl.col("masked"), pl.col("raw"))
     keys = masked.select(pl.when(frame.is_not_null()).then(frame.hash(seed=0))).to_series()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
-from dedup.blocks import normalised
 from dedup.config import ConfigError
+from dedup.fingerprint.normalise import normalised
 
 NONE, KEEP, DROP = 0, 1, 2
 

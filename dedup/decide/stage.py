@@ -1,0 +1,74 @@
+"""The decide stage: documents first, then the blocks of the documents that stay.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dedup.config import Config
+from dedup.decide.blocks import block_findings, boilerplate_min_docs
+from dedup.decide.documents import copies_once_cleaned, document_findings, repetitive_findings
+from dedup.fingerprint.collect import Prints
+from dedup.fingerprint.docstats import DEFAULT_LIMITS
+from dedup.fingerprint.stage import distinct_texts
+from dedup.fingerprint.templates import join_by_frame
+from dedup.match.stage import NearSettings, match
+from dedup.match.verify import aligned_share, exact_jaccard
+from dedup.schemas import FINDING_SCHEMA
+
+
+def decide(prints: Prints, config: Config) -> pl.DataFrame:
+    """All findings (documents by number, no text), sorted by document and block."""
+    if prints.docs.is_empty():
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    dropped_rows = (repetitive_findings(prints.docs, DEFAULT_LIMITS) if config.drop_repetitive
+                    else pl.DataFrame(schema=FINDING_SCHEMA))
+    docs = prints.docs.filter((pl.col("ntok") > 0) & ~pl.col("doc").is_in(dropped_rows["doc"].implode()))
+    docs = docs.with_row_index("occurrence")
+    near_docs = None
+    if config.near:
+        near_docs = NearSettings(prints.doc_bands, config.doc_threshold,
+                                 aligned_share(prints.doc_tokens, config.doc_threshold, config.workers),
+                                 config.workers)
+    m = match(docs["hash"].to_numpy(), docs["sig"].to_numpy(), docs["chars"].to_numpy(), config.keep, near_docs)
+    docs = docs.with_columns(rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim))
+    copies = document_findings(docs.with_columns(pl.col("occurrence").cast(pl.UInt32)))
+    doc_rows = pl.concat([dropped_rows, copies])
+
+    # Blocks of the documents that stay, with their site as a number and the site's staying pages.
+    # Documents are numbered 0, 1, ... in the order of ``prints.docs``, so per-document values are
+    # gathered by number instead of joined (a join would copy every column once more).
+    stays = ~prints.docs["doc"].is_in(doc_rows["doc"].implode())
+    _, site = distinct_texts(prints.docs["site"])  # a number per site: 1M documents in 0.05 s, not 0.33 s
+    per_doc = pl.DataFrame({"site": pl.Series(site, dtype=pl.UInt32), "stays": stays}).with_columns(
+        site_pages=pl.col("stays").sum().over("site").cast(pl.Int32))
+    blocks = prints.take_blocks()
+    doc_index = blocks["doc"]
+    if not stays.all():
+        blocks = blocks.filter(stays.gather(doc_index))
+        doc_index = blocks["doc"]
+    blocks = blocks.with_columns(site=per_doc["site"].gather(doc_index),
+                                 site_pages=per_doc["site_pages"].gather(doc_index)).with_row_index("occurrence")
+    near_blocks = None
+    if config.near:
+        near_blocks = NearSettings(prints.block_bands, config.threshold,
+                                   exact_jaccard(prints.block_shingles, config.workers), config.workers)
+    m = match(blocks["hash"].to_numpy(), blocks["sig"].to_numpy(), blocks["chars"].to_numpy(), config.keep,
+              near_blocks)
+    min_docs = boilerplate_min_docs(config.boilerplate_min_docs, config.prose_words)
+    blocks = join_by_frame(blocks.with_columns(
+        item=pl.Series(m.item, dtype=pl.UInt32), rep=pl.Series(m.rep, dtype=pl.UInt32), sim=pl.Series(m.sim)), min_docs
+    ).drop("sig", "frame")
+    block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars, min_docs,
+                                config.drop_duplicate_blocks, config.keep, config.prose_words)
+    block_rows = block_rows.with_columns(pl.col("cluster") + next_cluster(doc_rows))
+    emptied = copies_once_cleaned(blocks, block_rows, prints.docs, config.keep).with_columns(
+        pl.col("cluster") + next_cluster(doc_rows, block_rows))
+    block_rows = block_rows.filter(~pl.col("doc").is_in(emptied["doc"].implode()))
+    return pl.concat([doc_rows, emptied, block_rows]).sort("doc", "block", nulls_last=False)
+
+
+def next_cluster(*frames: pl.DataFrame) -> int:
+    """The first cluster number not used in ``frames`` (each finding kind numbers clusters from 0)."""
+    used = [f["cluster"].max() for f in frames if f["cluster"].null_count() < len(f)]
+    return max(used) + 1 if used else 0

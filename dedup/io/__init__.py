@@ -1,0 +1,7 @@
+"""Reading corpora and writing cleaned copies: sources, the three formats, sites, safe publishing.
+"""
+
+from __future__ import annotations
+
+
+

@@ -1,0 +1,54 @@
+"""Pass 1's input: the documents in batches, as frames of doc (global number), doc_id, text and site.
+
+JSON Lines batches are parsed by polars, outside the GIL and without a Python object per record, so
+the fingerprinting threads keep working while the next batch is read (benchmarks/RESULTS.md). Polars'
+parser is not the one that defines a record, :func:`dedup.io.jsonl.jsonl_record` (orjson, then Python's
+json), so a batch goes to polars only when every line in it is one on which the two must agree
+(:func:`_plain_lines`); any other batch goes line by line through ``jsonl_record``, which also names
+the line of a bad record. Parquet batches come straight from their columns when these are typed as
+records need them, else row by row; .txt files from :func:`dedup.io.formats.iter_records`.
+
+Example:
+    >>> from collections import deque
+    >>> from dedup.config import Config
+    >>> from dedup.io.sources import Counters, open_sources
+    >>> config = Config()
+    >>> [b.columns for b in record_batches(open_sources(["seeds"], config), config, Counters(), deque())]
+    [['doc', 'doc_id', 'text', 'site']]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+import polars as pl
+
+from dedup.config import Config
+from dedup.io.formats import iter_records
+from dedup.io.jsonl import jsonl_batches
+from dedup.io.parquet import parquet_batches
+from dedup.io.records import record_frames
+from dedup.io.sources import Counters, Source
+
+
+def record_batches(sources: list[Source], config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
+    ``source:`` prefix when there are several). The input bytes of each batch are appended to
+    ``sizes`` as it is made, and each source's record count to ``counters.records_per_input``."""
+    number = 0
+    for source in sources:
+        first = number
+        prefix = f"{source.name}:" if len(sources) > 1 else ""
+        if source.kind == "jsonl":
+            batches = jsonl_batches(source, config, counters, sizes)
+        elif source.kind == "parquet":
+            batches = parquet_batches(source, config, counters, sizes)
+        else:
+            batches = record_frames(iter_records(source, config, counters), config.batch_docs, sizes)
+        for batch in batches:
+            yield batch.select(
+                pl.int_range(number, number + len(batch), dtype=pl.Int64).alias("doc"),
+                (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site")
+            number += len(batch)
+        counters.records_per_input.append(number - first)

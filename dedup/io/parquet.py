@@ -1,0 +1,108 @@
+"""Parquet inputs: batches straight from typed columns (else row by row), and the writer that keeps the schema.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from dedup.config import Config
+from dedup.io.records import Record, Writer, documents_frame, fields_of, records_frame, reject
+from dedup.io.sources import Counters, InputError, Source
+
+
+def parquet_schema(source: Source, config: Config) -> dict[str, pl.DataType]:
+    """The columns of a Parquet source, which must be readable and have the text column."""
+    try:
+        schema = pl.read_parquet_schema(source.path)
+    except (pl.exceptions.PolarsError, OSError) as err:
+        raise InputError(f"{source.path}: not a readable Parquet file ({err})") from None
+    if config.text_field not in schema:
+        raise InputError(f"{source.path}: no {config.text_field!r} column (columns: {', '.join(schema)})")
+    return schema
+
+
+def parquet_records(rows: pl.DataFrame, number: int, schema: dict, source: Source, config: Config,
+                    counters: Counters) -> Iterator[Record]:
+    """The records of some rows of a Parquet source, the first of which is row ``number`` (a record's
+    id when it has none)."""
+    for row in rows.iter_rows(named=True):
+        text = row[config.text_field]
+        if not isinstance(text, str):
+            reject(f"{source.path}: record {number} has no {config.text_field!r} text", config, counters)
+            number += 1
+            continue
+        if not text.strip():
+            counters.empty_docs += 1
+        doc_id, site = fields_of(row.get(config.id_field), row.get(config.site_field) if config.site_field else None,
+                                  number)
+        number += 1
+        yield Record(doc_id, text, site, (row, schema))
+
+
+def read_parquet(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    counters.files += 1
+    schema = parquet_schema(source, config)
+    number = 0
+    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=1000):
+        yield from parquet_records(rows, number, schema, source, config, counters)
+        number += len(rows)
+
+
+class ParquetWriter(Writer):
+    """Parquet with the input's schema; rows are buffered in parts on disk, joined on close."""
+
+    def __init__(self, target: Path, text_field: str, part_rows: int = 2000) -> None:
+        self.target, self.text_field, self.part_rows = target, text_field, part_rows
+        self.parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=target.parent))
+        self.rows: list[dict] = []
+        self.schema = None
+        self.count = 0
+
+    def write(self, record: Record, text: str | None) -> None:
+        row, self.schema = record.raw
+        if text is not None:
+            self.rows.append({**row, self.text_field: text})
+        if len(self.rows) >= self.part_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows:
+            pl.DataFrame(self.rows, schema=self.schema).write_parquet(self.parts / f"{self.count:08d}.parquet")
+            self.count += 1
+            self.rows = []
+
+    def close(self) -> None:
+        try:
+            self._flush()
+            if self.count:
+                pl.scan_parquet(self.parts / "*.parquet").sink_parquet(self.target)
+            else:
+                pl.DataFrame(schema=self.schema or {self.text_field: pl.String}).write_parquet(self.target)
+        finally:
+            shutil.rmtree(self.parts, ignore_errors=True)
+
+
+def parquet_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+    """A Parquet source in frames, straight from its columns when they are typed as the records need
+    (text strings without nulls, integer or string ids, string sites); row by row otherwise."""
+    counters.files += 1
+    schema = parquet_schema(source, config)
+    typed = schema[config.text_field] == pl.String and (
+        config.id_field not in schema or schema[config.id_field] == pl.String or schema[config.id_field].is_integer()
+    ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
+    number = 0  # rows so far, rejected ones included: the id of a record without one
+    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=config.batch_docs):
+        sizes.append(0)  # Parquet's progress is counted in documents only
+        if typed and not rows[config.text_field].null_count():
+            ids = [pl.col(config.id_field).cast(pl.String)] if config.id_field in schema else []
+            batch = documents_frame(rows.with_columns(*ids), number, config, counters)
+        else:
+            batch = records_frame(list(parquet_records(rows, number, schema, source, config, counters)))
+        number += len(rows)
+        yield batch

@@ -1,0 +1,115 @@
+"""What the inputs are: each given path checked and named with its format, before anything is read.
+
+Example:
+    >>> from dedup.config import Config
+    >>> [(s.kind, s.name) for s in open_sources(["seeds"], Config())]
+    [('txt-dir', 'seeds')]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dedup.config import Config
+
+STDIN = "-"
+
+
+class InputError(Exception):
+    """Input that cannot be read as asked; the message names the file and line or record."""
+
+
+@dataclass
+class Counters:
+    """What the readers read, skipped or repaired, for the summary and ``--stats-json``."""
+
+    files: int = 0
+    records_per_input: list[int] = field(default_factory=list)  # in the order the inputs were given
+    records_skipped: int = 0
+    binary_files_skipped: int = 0
+    invalid_utf8_docs: int = 0
+    empty_docs: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        if len(self.problems) < 20:
+            self.problems.append(message)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: ``kind`` is txt-dir, txt, jsonl or parquet; ``name`` labels it in ids and outputs.
+    ``stamp`` is a file's size and modification time when it was opened (None for a folder)."""
+
+    path: Path
+    kind: str
+    name: str
+    stamp: tuple[int, int] | None = None
+
+    def changed(self) -> bool:
+        """Whether the file's size or modification time differs from when it was opened."""
+        return self.stamp is not None and _stamp(self.path) != self.stamp
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
+def detect_kind(path: Path) -> str:
+    """txt-dir, txt, jsonl or parquet, from what ``path`` is and how its name ends."""
+    if path.is_dir():
+        return "txt-dir"
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".json.gz", ".json")):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith(".txt"):
+        return "txt"
+    raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
+
+
+def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = None) -> list[Source]:
+    """Check every input exists and name its format. ``-`` (stdin) is copied to ``spool_dir`` first,
+    because ``clean`` reads the input twice (fingerprints, then the output)."""
+    if not inputs:
+        raise InputError("no input given")
+    sources = []
+    for given in inputs:
+        if given == STDIN:
+            if spool_dir is None:
+                raise InputError("-: reading stdin needs a spool folder")
+            spooled = spool_dir / "stdin.jsonl"
+            with open(spooled, "wb") as out:
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            sources.append(Source(spooled, "jsonl", "stdin", _stamp(spooled)))
+            continue
+        path = Path(given)
+        if not path.exists():
+            raise InputError(f"{given}: no such file or folder")
+        kind = detect_kind(path) if config.format == "auto" or path.is_dir() else config.format
+        if path.is_dir() and config.format not in ("auto", "txt"):
+            raise InputError(f"{given}: a folder is read as .txt files; --format {config.format} needs a file")
+        sources.append(Source(path, kind, path.name or str(path), None if path.is_dir() else _stamp(path)))
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise InputError(f"two inputs share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+    return sources
+
+
+def input_bytes(sources: list[Source]) -> int | None:
+    """The bytes the readers will go through (what ``Record.size`` adds up to: compressed bytes for
+    .gz and .zst), or None when that is not known in advance (Parquet)."""
+    total = 0
+    for source in sources:
+        if source.kind == "parquet":
+            return None
+        if source.kind == "txt-dir":
+            total += sum(p.stat().st_size for p in source.path.rglob("*.txt") if p.is_file())
+        else:
+            total += source.path.stat().st_size
+    return total

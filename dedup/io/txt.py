@@ -1,0 +1,60 @@
+"""Plain-text inputs: one .txt file, or a folder of them (recursive; id = relative path; site = first-level sub-folder).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dedup.config import Config
+from dedup.io.records import Record, Writer, decode
+from dedup.io.sources import Counters, Source
+
+
+def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, counters: Counters) -> Record | None:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        counters.binary_files_skipped += 1
+        counters.note(f"{path}: binary file skipped")
+        return None
+    text = decode(data, str(path), config, counters)
+    if not text.strip():
+        counters.empty_docs += 1
+    return Record(doc_id, text, site, data, len(data))
+
+
+def read_txt_dir(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    files = sorted((p for p in source.path.rglob("*.txt") if p.is_file()), key=lambda p: p.relative_to(source.path).as_posix())
+    for path in files:
+        relative = path.relative_to(source.path)
+        counters.files += 1
+        record = _txt_record(path, relative.as_posix(), relative.parts[0] if len(relative.parts) > 1 else None,
+                             config, counters)
+        if record is not None:
+            yield record
+
+
+def read_txt_file(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    counters.files += 1
+    record = _txt_record(source.path, source.path.name, None, config, counters)
+    if record is not None:
+        yield record
+
+
+class TxtWriter(Writer):
+    """A .txt file, or a folder of them at the records' relative paths; unchanged files keep their bytes."""
+
+    def __init__(self, target: Path, folder: bool) -> None:
+        self.target, self.folder = target, folder
+        if folder:
+            target.mkdir(parents=True)
+
+    def write(self, record: Record, text: str | None) -> None:
+        if text is None:
+            return
+        path = self.target / record.doc_id if self.folder else self.target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(record.raw if text == record.text else text.encode("utf-8"))
+
+    def close(self) -> None:
+        pass

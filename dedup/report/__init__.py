@@ -1,0 +1,7 @@
+"""Reports: the CSV (and per-document statistics), and the summary a person reads.
+"""
+
+from __future__ import annotations
+
+
+
