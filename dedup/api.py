@@ -1,37 +1,153 @@
-"""The product: ``scan`` and ``clean``, the stages wired together (the CLI calls only this).
+"""The product: ``scan`` and ``clean``, the stages wired together. The CLI is a thin face over this.
 
-read -> fingerprint (pass 1) -> match -> decide -> report / clean (pass 2).
+read -> fingerprint (pass 1) -> match -> decide -> report / clean (pass 2)
+
+Every option of the ``dedup scan`` and ``dedup clean`` commands is a keyword here, under the same
+name and taking the same values (``exact_only=True``, ``memory_limit="4G"``, ``keep_file="k.txt"``,
+``report="-"`` for stdout). Nothing is written unless asked. Inputs are what the command takes (a
+path, or a list of paths; ``"-"`` is stdin), or documents held in memory: a polars DataFrame with
+the text field (and the id and site fields, when given), or a list of strings (ids: 0, 1, ...).
 
 Example:
-    >>> findings = scan(["seeds"], report=None)
-    >>> findings.select("kind", "block").rows()
-    [('repeat', 5)]
+    >>> result = scan("seeds")
+    >>> result.findings.select("kind", "block").rows(), result.stats.documents
+    ([('repeat', 5)], 1)
+    >>> clean(["one line that repeats itself", "other"], min_repeat_chars=5).cleaned is not None
+    True
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
-from dedup.clean import second_pass
-from dedup.config import Config
+from dedup.cleaning import second_pass
+from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.fingerprint.collect import fingerprint_corpus
-from dedup.io.publish import check_output
+from dedup.io.publish import check_output, write_to
 from dedup.io.sources import InputError, open_sources
-from dedup.progress import Progress
+from dedup.progress import Progress, ProgressBar
 from dedup.report.csv import doc_stats_frame, report_frame, write_csv, write_report
+from dedup.report.summary import print_summary
 from dedup.stats import RunStats
 from dedup.store.texts import TextStore
 
+STDOUT = "-"  # as the value of out, report, stats_json or doc_stats
+EXIT_FINDINGS = 3  # what Result.exit_code is when fail_on_findings and anything was flagged
 
-def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | None = None, stdout: bool = False,
-        force: bool = False, progress: Progress | None = None, doc_stats: Path | IO[bytes] | None = None,
-        ) -> tuple[pl.DataFrame, RunStats]:
+Inputs = str | os.PathLike | pl.DataFrame | Sequence[str] | Sequence[os.PathLike]
+
+
+@dataclass
+class Result:
+    """What a run found: the report's rows (``findings``, the CSV's columns), the run's statistics,
+    and, for ``clean`` of documents held in memory without ``out``, the cleaned documents."""
+
+    findings: pl.DataFrame
+    stats: RunStats
+    cleaned: pl.DataFrame | None = None
+    fail_on_findings: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """The command's exit code: EXIT_FINDINGS when ``fail_on_findings`` and anything was flagged."""
+        return EXIT_FINDINGS if self.fail_on_findings and len(self.findings) else 0
+
+
+def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: str | os.PathLike | None = None,
+         stats_json: str | os.PathLike | None = None, fail_on_findings: bool = False, quiet: bool = True,
+         progress: Progress | None = None, config: Config | None = None, **options) -> Result:
+    """Find repeated, boilerplate and duplicate blocks and documents; change nothing.
+
+    ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...).
+    ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr.
+    """
+    return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
+                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options)
+
+
+def clean(inputs: Inputs, out: str | os.PathLike | None = None, *, report: str | os.PathLike | None = None,
+          force: bool = False, doc_stats: str | os.PathLike | None = None, stats_json: str | os.PathLike | None = None,
+          fail_on_findings: bool = False, quiet: bool = True, progress: Progress | None = None,
+          config: Config | None = None, **options) -> Result:
+    """Write a copy of the corpus without the removed blocks and documents to ``out`` (``"-"``: JSON
+    Lines on stdout). For documents held in memory, ``out=None`` returns them cleaned in
+    ``Result.cleaned`` instead."""
+    if out is None and not _in_memory(inputs):
+        raise ConfigError("clean needs out (a path, or - for stdout) for inputs read from files")
+    return _job(inputs, out, report=report, doc_stats=doc_stats, stats_json=stats_json, force=force,
+                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options)
+
+
+def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_findings, quiet, progress, config,
+         options) -> Result:
+    outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats}
+    outputs = {name: None if value is None else str(value) for name, value in outputs.items()}
+    to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
+    if len(to_stdout) > 1:
+        raise ConfigError(f"only one of {', '.join(to_stdout)} can be - (stdout); send the others to files")
+    config = Config.from_options(config, **options)
+    bar = None if quiet or progress is not None or not sys.stderr.isatty() else ProgressBar()
+    cleaned = None
+    with bar or contextlib.nullcontext(), tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
+        back = Path(tmp) / "cleaned.parquet" if out is None and _in_memory(inputs) else None  # read back
+        frame, stats = run(_input_list(inputs), config, report=_path(outputs["report"]),
+                           out=back or _path(outputs["out"]), stdout=outputs["out"] == STDOUT, force=force,
+                           progress=progress or bar, doc_stats=_target(outputs["doc_stats"]))
+        if back is not None:
+            cleaned = pl.read_parquet(back)
+    if outputs["report"] == STDOUT:  # written once the run is over: a failed run writes none
+        write_report(frame, sys.stdout.buffer, config.workers)
+    if outputs["stats_json"] is not None:
+        counters = (json.dumps(asdict(stats), indent=2) + "\n").encode()
+        write_to(_target(outputs["stats_json"]), lambda target: target.write(counters))
+    if not quiet:
+        print_summary(frame, stats, outputs["report"], outputs["out"])
+    return Result(frame, stats, cleaned, fail_on_findings)
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None or value == STDOUT else Path(value)
+
+
+def _target(value: str | None) -> Path | IO[bytes] | None:
+    return None if value is None else sys.stdout.buffer if value == STDOUT else Path(value)
+
+
+def _in_memory(inputs: Inputs) -> bool:
+    return isinstance(inputs, pl.DataFrame) or (
+        isinstance(inputs, Sequence) and not isinstance(inputs, str) and len(inputs) > 0
+        and all(isinstance(i, str) for i in inputs))
+
+
+def _input_list(inputs: Inputs) -> list[str | pl.DataFrame]:
+    """Paths as strings, or one DataFrame of documents (a list of strings becomes one)."""
+    if isinstance(inputs, pl.DataFrame):
+        return [inputs]
+    if isinstance(inputs, (str, os.PathLike)):
+        return [os.fspath(inputs)]
+    items = list(inputs)
+    if items and all(isinstance(i, str) for i in items):
+        return [pl.DataFrame({"text": items}, schema={"text": pl.String})]
+    if all(isinstance(i, os.PathLike) for i in items):
+        return [os.fspath(i) for i in items]
+    raise ConfigError("inputs: a path, a list of paths (pathlib.Path), a list of texts (str) or a DataFrame")
+
+
+def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None, out: Path | None = None,
+        stdout: bool = False, force: bool = False, progress: Progress | None = None,
+        doc_stats: Path | IO[bytes] | None = None) -> tuple[pl.DataFrame, RunStats]:
     """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
     statistics. Returns the report frame and the run's stats."""
     if doc_stats is not None and not config.doc_stats:
@@ -53,24 +169,23 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         stats.blocks = len(prints.blocks)  # before decide() takes the block table
 
         clock = time.perf_counter()
-        later = progress if hasattr(progress, "stage") else None  # a display without stage() sees pass 1 only
-        if later:
-            later.stage("deciding")
+        if progress:
+            progress.stage("deciding")
         findings = decide(prints, config)
         stats.seconds["match_and_decide"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         if texts is not None:
-            if later:
-                later.stage("writing the report")
+            if progress:
+                progress.stage("writing the report")
             findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
         else:
-            if later:
-                later.stage("writing the output", stats.documents)
+            if progress:
+                progress.stage("writing the output", stats.documents)
             findings, stats.chars_removed, stats.docs_dropped = second_pass(
-                sources, findings, config, out, workdir, stats.reader.records_per_input, later)
-            if later:
-                later.stage("writing the report")
+                sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
+            if progress:
+                progress.stage("writing the report")
         frame = report_frame(findings, prints)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:
@@ -80,33 +195,3 @@ def run(inputs: list[str], config: Config, *, report: Path | None, out: Path | N
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
         del prints  # release the memory maps before the spill folder goes
     return frame, stats
-
-
-def _prepared(inputs: list[str] | str, config: Config | None, options: dict) -> tuple[list[str], Config]:
-    """The API's inputs as a list of strings, and the Config with ``options`` applied."""
-    config = config or Config()
-    if options:
-        config = config.with_(**options)
-    listed = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    return [str(i) for i in listed], config
-
-
-def scan(inputs: list[str] | str, config: Config | None = None, report: Path | str | None = "dedup-report.csv",
-         **options) -> pl.DataFrame:
-    """Find repeated, boilerplate and duplicate blocks and documents; return the report as a DataFrame.
-
-    ``options`` are Config fields (``scan("corpus.jsonl", unit="paragraph")``); ``report=None`` writes no CSV.
-    """
-    inputs, config = _prepared(inputs, config, options)
-    frame, _ = run(inputs, config, report=Path(report) if report else None)
-    return frame
-
-
-def clean(inputs: list[str] | str, out: Path | str, config: Config | None = None,
-          report: Path | str | None = "dedup-report.csv", force: bool = False, **options) -> pl.DataFrame:
-    """Write the cleaned corpus to ``out`` (``"-"``: JSON Lines on stdout) and return the report."""
-    inputs, config = _prepared(inputs, config, options)
-    stdout = str(out) == "-"
-    frame, _ = run(inputs, config, report=Path(report) if report else None,
-                   out=None if stdout else Path(out), stdout=stdout, force=force)
-    return frame

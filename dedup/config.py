@@ -9,7 +9,7 @@ Example:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,6 +90,54 @@ class Config:
         """A copy with some settings changed (validated again)."""
         return replace(self, **changes)
 
+    @classmethod
+    def from_options(cls, base: Config | None = None, **options) -> Config:
+        """A Config from the options as the CLI and the API take them: Config fields, plus
+        ``exact_only`` (not ``near``), ``keep_file``/``drop_file`` (rule files) and a
+        ``memory_limit`` given as a size (``"4G"``) or bytes. None means the default.
+
+        Example:
+            >>> c = Config.from_options(exact_only=True, memory_limit="1K", workers=None)
+            >>> c.near, c.memory_limit, c.workers == Config().workers
+            (False, 1024, True)
+        """
+        options = {k: getattr(v, "value", v) for k, v in options.items()}  # Enum members to their values
+        exact_only = options.pop("exact_only", None)
+        if exact_only is not None:
+            options["near"] = not exact_only
+        keep_file, drop_file = options.pop("keep_file", None), options.pop("drop_file", None)
+        if keep_file is not None or drop_file is not None:
+            from dedup.fingerprint.rules import UserRules  # polars: only when there are rules to read
+
+            options["rules"] = UserRules.load(_path(keep_file), _path(drop_file))
+        limit = options.get("memory_limit")
+        if isinstance(limit, str):
+            try:
+                options["memory_limit"] = parse_size(limit)
+            except ConfigError as problem:
+                raise ConfigError(f"--memory-limit: {problem}") from None
+        if options.get("spill_dir") is not None:
+            options["spill_dir"] = Path(options["spill_dir"])
+        unknown = sorted(set(options) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown option{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        options = {k: v for k, v in options.items() if v is not None or k in _NONE_MEANS_SOMETHING}
+        return (base or cls()).with_(**options)
+
+    def fingerprint_settings(self) -> dict[str, object]:
+        """The settings that change fingerprints and so what matches what (an index must pin them).
+
+        Example:
+            >>> sorted(Config().fingerprint_settings())[:3]
+            ['bands_rows_blocks', 'bands_rows_docs', 'doc_threshold']
+        """
+        from dedup.match.lsh import DOC_CANDIDATE_JACCARD
+
+        settings = {name: getattr(self, name) for name in FINGERPRINT_FIELDS}
+        settings["bands_rows_blocks"] = list(self.bands_rows())
+        settings["bands_rows_docs"] = list(self.bands_rows(DOC_CANDIDATE_JACCARD))
+        return settings
+
     def bands_rows(self, threshold: float | None = None) -> tuple[int, int]:
         """LSH (bands, rows) for a threshold, chosen for recall.
 
@@ -103,6 +151,16 @@ class Config:
             if 1.0 - (1.0 - t**rows) ** bands >= LSH_TARGET_RECALL:
                 return bands, rows
         return self.num_perm, 1
+
+
+# Fields that change what a block's fingerprints are, or which blocks exist.
+FINGERPRINT_FIELDS = ("unit", "near", "shingle", "ngram", "num_perm", "seed", "threshold", "doc_threshold")
+# Options whose None is a setting of its own, not "the default".
+_NONE_MEANS_SOMETHING = ("boilerplate_min_docs",)
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}

@@ -157,14 +157,19 @@ def cli_inprocess(tmp_path, monkeypatch):
     return call
 
 
+def _paths(inputs):
+    """Inputs as the API reads paths: one path, or a list of Path (a list of str would be documents)."""
+    return inputs if isinstance(inputs, (str, Path)) else [Path(i) for i in inputs]
+
+
 def scan(inputs, **options):
-    """dedup.scan in this process, without a CSV."""
-    return dedup.scan(inputs, report=None, **{**API, **options})
+    """dedup.scan's findings in this process (no CSV unless asked)."""
+    return dedup.scan(_paths(inputs), **{**API, **options}).findings
 
 
 def clean(inputs, out, **options):
-    """dedup.clean in this process, without a CSV."""
-    return dedup.clean(inputs, out, report=None, **{**API, **options})
+    """dedup.clean's findings in this process (no CSV unless asked)."""
+    return dedup.clean(_paths(inputs), out, **{**API, **options}).findings
 
 
 @pytest.fixture

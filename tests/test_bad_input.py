@@ -195,7 +195,7 @@ def test_empty_jsonl_file_gives_a_header_only_report(tmp_path):
     src = tmp_path / "empty.jsonl"
     src.write_bytes(b"")
     report = tmp_path / "r.csv"
-    found = dedup.scan(str(src), report=report, workers=1)
+    found = dedup.scan(str(src), report=report, workers=1).findings
     assert found.is_empty()
     assert csv_text(report).splitlines() == [",".join(REPORT_HEADER)]
 
@@ -283,7 +283,7 @@ def test_of_several_inputs_the_one_that_changed_is_named(tmp_path, monkeypatch):
     _change_between_the_reads(monkeypatch, lambda: (
         write_jsonl(first, [_good(i) for i in range(2)]), write_jsonl(second, [_good(i) for i in range(2, 6)])))
     with pytest.raises(dedup.InputError, match=r"a\.jsonl: changed since it was first read"):
-        dedup.clean([str(first), str(second)], str(tmp_path / "out"), report=tmp_path / "r.csv", workers=1)
+        dedup.clean([first, second], str(tmp_path / "out"), report=tmp_path / "r.csv", workers=1)
     assert not (tmp_path / "out").exists() and not (tmp_path / "r.csv").exists()
 
 

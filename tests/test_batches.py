@@ -219,7 +219,7 @@ def test_a_batch_of_blank_lines_only_changes_nothing(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text("".join(json.dumps({"id": i, "text": f"{line}\nown words of record {i}"}) + "\n" for i in range(3))
                     + "\n" * 5 + json.dumps({"id": 9, "text": line}) + "\n\n\n")
-    whole = dedup.scan(str(path), report=None, workers=1)
+    whole = dedup.scan(str(path), workers=1).findings
     for workers in (1, 2):
-        assert dedup.scan(str(path), report=None, batch_docs=2, workers=workers).equals(whole)
+        assert dedup.scan(str(path), batch_docs=2, workers=workers).findings.equals(whole)
     assert whole["doc_id"].to_list() == ["0", "1", "2", "9"]

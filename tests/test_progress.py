@@ -83,20 +83,3 @@ def test_later_stages_are_named_and_cleaning_counts_the_documents_it_writes(tmp_
     seen = Recorder()
     run([str(first)], Config(workers=1), report=None, progress=seen)
     assert seen.stages == [["deciding", None, 0], ["writing the report", None, 0]]
-
-
-def test_a_display_without_stages_is_told_of_fingerprinting_only(tmp_path):
-    class PassOne:  # written before stage() existed
-        def __init__(self) -> None:
-            self.docs = 0
-
-        def start(self, total_bytes: int | None) -> None:
-            pass
-
-        def advance(self, docs: int, nbytes: int) -> None:
-            self.docs += docs
-
-    src = write_jsonl(tmp_path / "c.jsonl", [{"id": i, "text": sentence(10, i) + "\n"} for i in range(30)])
-    seen = PassOne()
-    run([str(src)], Config(workers=1), report=None, out=tmp_path / "o.jsonl", progress=seen)
-    assert seen.docs == 30

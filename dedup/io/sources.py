@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from dedup.config import Config
 
 STDIN = "-"
@@ -73,13 +75,23 @@ def detect_kind(path: Path) -> str:
     raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
 
 
-def open_sources(inputs: list[str], config: Config, spool_dir: Path | None = None) -> list[Source]:
+def open_sources(inputs: list[str | pl.DataFrame], config: Config, spool_dir: Path | None = None) -> list[Source]:
     """Check every input exists and name its format. ``-`` (stdin) is copied to ``spool_dir`` first,
-    because ``clean`` reads the input twice (fingerprints, then the output)."""
+    because ``clean`` reads the input twice (fingerprints, then the output); so is a DataFrame given
+    to the API (as Parquet, named ``dataframe``)."""
     if not inputs:
         raise InputError("no input given")
     sources = []
     for given in inputs:
+        if isinstance(given, pl.DataFrame):
+            if spool_dir is None:
+                raise InputError("a DataFrame input needs a spool folder")
+            if config.text_field not in given.columns:
+                raise InputError(f"the DataFrame has no {config.text_field!r} column (columns: {', '.join(given.columns)})")
+            spooled = spool_dir / f"dataframe-{len(sources)}.parquet"
+            given.write_parquet(spooled)
+            sources.append(Source(spooled, "parquet", "dataframe", _stamp(spooled)))
+            continue
         if given == STDIN:
             if spool_dir is None:
                 raise InputError("-: reading stdin needs a spool folder")

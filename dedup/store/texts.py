@@ -57,7 +57,7 @@ class TextStore:
 
     def fill(self, findings: pl.DataFrame, threads: int = 1) -> tuple[pl.DataFrame, int, int]:
         """``findings`` (sorted by doc) with their ``text``; and the characters cleaning would remove
-        and the documents it would drop, counted as :func:`dedup.clean.second_pass` counts them.
+        and the documents it would drop, counted as :func:`dedup.cleaning.second_pass` counts them.
         The batches' files are read, joined and deleted on ``threads`` threads (polars runs without the
         GIL; freeing a file's cached pages is work too: 1.4 s for a 1M-document run's spill folder)."""
         keyed = findings.with_columns(key=pl.col("block").fill_null(-1))
