@@ -45,11 +45,11 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         try:
-            print(f"dedup {version('dedup')}")
+            typer.echo(f"dedup {version('dedup')}")
         except PackageNotFoundError:  # run from a source tree that was never installed
             from dedup import __version__
 
-            print(f"dedup {__version__}")
+            typer.echo(f"dedup {__version__}")
         raise typer.Exit()
 
 
