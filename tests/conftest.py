@@ -26,6 +26,7 @@ import dedup
 from dedup.cli import main
 from dedup.config import Config
 from dedup.fingerprint.stage import fingerprint
+from dedup.schemas import DOCUMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -180,8 +181,8 @@ def seed_text() -> str:
 def block_signatures(lines: list[str], **options) -> np.ndarray:
     """dedup's MinHash signature of each line (one document, unit line), one row per line."""
     docs = pl.DataFrame(
-        {"doc": [0], "doc_id": ["d"], "text": ["\n".join(lines) + "\n"], "site": [None]},
-        schema={"doc": pl.Int64, "doc_id": pl.String, "text": pl.String, "site": pl.String},
+        {"doc": [0], "doc_id": ["d"], "text": ["\n".join(lines) + "\n"], "site": [None], "input": [0], "record": [0]},
+        schema=DOCUMENTS,
     )
     prints = fingerprint(docs, Config(workers=1, **options))
     rows = prints.blocks.sort("block")["sig"].to_numpy()

@@ -64,7 +64,7 @@ def _reference(path, config):
     counters = Counters()
     records = list(iter_records(open_sources([str(path)], config)[0], config, counters))
     counters.records_per_input.append(len(records))  # what record_batches counts for the one input
-    return [(i, r.doc_id, r.text, r.site) for i, r in enumerate(records)], counters
+    return [(i, r.doc_id, r.text, r.site, 0, i) for i, r in enumerate(records)], counters  # one input: record = doc
 
 
 def _same_as_reference(path, config, calls=None):

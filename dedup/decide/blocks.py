@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from dedup.decide.cluster_ids import numbered_clusters
+from dedup.decide.cluster_ids import numbered_clusters, packed
 from dedup.fingerprint.rules import DROP, KEEP
 from dedup.schemas import FINDING_SCHEMA
 
@@ -143,7 +143,8 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     return (
         flagged.with_columns(repeat_sim=pl.Series(repeat_sim, dtype=pl.Float64))
         .select(
-            "doc", "block", "start", "end", "kind", "cluster", "cluster_size",
+            "doc", "block", "start", "end", "kind", packed(pl.col("rep_doc"), pl.col("rep_block")).alias("cluster"),
+            "cluster_size",
             similarity=pl.when(is_repeat).then("repeat_sim").otherwise("sim"),
             kept_doc=pl.when(is_repeat).then("doc").when(pl.col("kind") == "duplicate_block").then("rep_doc"),
             kept_block=pl.when(is_repeat).then("doc_kept_block")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from dedup.decide.cluster_ids import numbered_clusters
+from dedup.decide.cluster_ids import numbered_clusters, packed
 from dedup.fingerprint.kernels import sequence_hashes
 from dedup.hashtables import first_in_group
 from dedup.match.stage import match
@@ -40,7 +40,7 @@ def document_findings(docs: pl.DataFrame) -> pl.DataFrame:
         .join(rep_doc, on="rep", how="left")
         .select(
             "doc", block=pl.lit(None, pl.Int32), start=pl.lit(0, pl.Int64), end="chars",
-            kind=pl.lit("duplicate_doc"), cluster="cluster", cluster_size="cluster_size",
+            kind=pl.lit("duplicate_doc"), cluster=packed(pl.col("kept_doc"), None), cluster_size="cluster_size",
             similarity="sim", kept_doc="kept_doc", kept_block=pl.lit(None, pl.Int32), action=pl.lit("remove"),
         )
         .cast(FINDING_SCHEMA)

@@ -7,6 +7,7 @@ import polars as pl
 
 from dedup.config import Config
 from dedup.decide.blocks import block_findings, boilerplate_min_docs
+from dedup.decide.cluster_ids import stable_ids
 from dedup.decide.documents import copies_once_cleaned, document_findings, repetitive_findings
 from dedup.fingerprint.collect import Prints
 from dedup.fingerprint.docstats import DEFAULT_LIMITS
@@ -61,14 +62,9 @@ def decide(prints: Prints, config: Config) -> pl.DataFrame:
     ).drop("sig", "frame")
     block_rows = block_findings(blocks, m.item_similarity, config.min_repeat_chars, min_docs,
                                 config.drop_duplicate_blocks, config.keep, config.prose_words)
-    block_rows = block_rows.with_columns(pl.col("cluster") + next_cluster(doc_rows))
-    emptied = copies_once_cleaned(blocks, block_rows, prints.docs, config.keep).with_columns(
-        pl.col("cluster") + next_cluster(doc_rows, block_rows))
+    emptied = copies_once_cleaned(blocks, block_rows, prints.docs, config.keep)
     block_rows = block_rows.filter(~pl.col("doc").is_in(emptied["doc"].implode()))
-    return pl.concat([doc_rows, emptied, block_rows]).sort("doc", "block", nulls_last=False)
+    rows = [frame.with_columns(cluster=stable_ids(frame["cluster"], prints.docs, prints.inputs, kind))
+            for frame, kind in ((doc_rows, "document"), (emptied, "document once cleaned"), (block_rows, "block"))]
+    return pl.concat(rows).sort("doc", "block", nulls_last=False)
 
-
-def next_cluster(*frames: pl.DataFrame) -> int:
-    """The first cluster number not used in ``frames`` (each finding kind numbers clusters from 0)."""
-    used = [f["cluster"].max() for f in frames if f["cluster"].null_count() < len(f)]
-    return max(used) + 1 if used else 0

@@ -34,6 +34,7 @@ class Prints:
     doc_bands: BandStore
     doc_tokens: Streams
     block_shingles: Streams
+    inputs: list[str]  # the sources' names, by ``input`` number: half of a document's key
 
     def take_blocks(self) -> pl.DataFrame:
         """The block table, leaving an empty one behind: the largest table, so :func:`decide` lets go
@@ -80,6 +81,7 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
         doc_bands,
         tokens,
         shingles,
+        [source.name for source in sources],
     )
 
 

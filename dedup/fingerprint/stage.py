@@ -213,7 +213,7 @@ def _document_prints(docs, occ_doc, occ_u, th, lengths, sig_row, block_sigs, per
         doc_tokens = stream[np.repeat(doc_len >= n, doc_len)].astype(np.uint32)
 
     table = docs.select(
-        "doc", "doc_id", "site",
+        "doc", "doc_id", "site", "input", "record",
         chars=pl.col("text").str.len_chars().cast(pl.Int64),
         hash=pl.Series(doc_hash, dtype=pl.UInt64),
         ntok=pl.Series(doc_len, dtype=pl.Int64),

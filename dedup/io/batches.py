@@ -14,7 +14,7 @@ Example:
     >>> from dedup.io.sources import Counters, open_sources
     >>> config = Config()
     >>> [b.columns for b in record_batches(open_sources(["seeds"], config), config, Counters(), deque())]
-    [['doc', 'doc_id', 'text', 'site']]
+    [['doc', 'doc_id', 'text', 'site', 'input', 'record']]
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ from dedup.io.sources import Counters, Source
 
 def record_batches(sources: list[Source], config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
     """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
-    ``source:`` prefix when there are several). The input bytes of each batch are appended to
+    ``source:`` prefix when there are several). Columns: :data:`dedup.schemas.DOCUMENTS`; a
+    document's key is (``input``, ``record``): the source's place among the inputs and the record's
+    number in it, the same in every run over the same input. The input bytes of each batch are appended to
     ``sizes`` as it is made, and each source's record count to ``counters.records_per_input``."""
     number = 0
-    for source in sources:
+    for index, source in enumerate(sources):
         first = number
         prefix = f"{source.name}:" if len(sources) > 1 else ""
         if source.kind == "jsonl":
@@ -49,6 +51,8 @@ def record_batches(sources: list[Source], config: Config, counters: Counters, si
         for batch in batches:
             yield batch.select(
                 pl.int_range(number, number + len(batch), dtype=pl.Int64).alias("doc"),
-                (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site")
+                (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site",
+                pl.lit(index, pl.Int32).alias("input"),
+                pl.int_range(number - first, number - first + len(batch), dtype=pl.Int64).alias("record"))
             number += len(batch)
         counters.records_per_input.append(number - first)
