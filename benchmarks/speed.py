@@ -5,11 +5,7 @@ corpus made by corpus_gen.py (real English from this machine, with injected dupl
 
   dedup-w1 / dedup-w2   dedup.api.run(..., workers=1 or 2), report written to a temp file.
                         Timed end to end: reading the JSON Lines, blocks, fingerprints, exact and
-                        near-duplicate blocks and documents, clusters, the report; and numba's
-                        start (about half a second on one core), which every new process pays.
-  dedup-w1-loaded ...   The same with the kernels (and scipy) loaded before the clock: what a
-                        pipeline that runs dedup more than once in one process pays from its
-                        second run on. Not in the default set.
+                        near-duplicate blocks and documents, clusters, the report.
   datasketch-update     word 5-gram shingle strings in Python, MinHash(num_perm=128).update() per
                         shingle (utf-8), MinHashLSH(threshold=0.8, num_perm=128) insert + query.
                         Slow: timed on a subsample of the blocks, the rate extrapolated.
@@ -56,7 +52,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from dedup.config import parse_size
 
 ALL = ("dedup-w1", "dedup-w2", "datasketch-update", "datasketch-bulk", "rensa", "rensa-bulk")
-_DEDUP = re.compile(r"dedup-w(\d+)(-loaded)?")
+_DEDUP = re.compile(r"dedup-w(\d+)")
 NUM_PERM, THRESHOLD, BANDS, SEED = 128, 0.8, 16, 1
 SINGLE_THREAD_ENV = {"POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                      "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -190,12 +186,6 @@ def child(spec: dict) -> dict:
         from dedup.api import run
         from dedup.config import Config
 
-        if spec.get("loaded"):
-            import scipy.sparse.csgraph  # noqa: F401  (imported by the warm-up thread of every run)
-
-            from dedup.executors.local import warm_up
-
-            warm_up()
         options = {"workers": spec["workers"], "site_field": "url", "ngram": spec["ngram"]}
         if spec.get("memory_limit"):
             options["memory_limit"] = spec["memory_limit"]
@@ -316,14 +306,13 @@ def speed(args, docs: int) -> dict:
     names = [c.strip() for c in args.contenders.split(",") if c.strip()]
     for name in names:
         if name not in ALL and not _DEDUP.fullmatch(name):
-            raise SystemExit(f"unknown contender {name!r}; choose from {', '.join(ALL)} (or dedup-wN[-loaded])")
+            raise SystemExit(f"unknown contender {name!r}; choose from {', '.join(ALL)} (or dedup-wN)")
     specs = {}
     for name in names:
         spec = {"name": name, "corpus": str(path), "ngram": args.ngram, "distinct": args.alt_blocks == "distinct",
                 "memory_limit": args.memory_limit, "profile": args.profile and name == "dedup-w1"}
         if name.startswith("dedup-w"):
-            workers, loaded = _DEDUP.fullmatch(name).groups()
-            spec["workers"], spec["loaded"] = int(workers), bool(loaded)
+            spec["workers"] = int(_DEDUP.fullmatch(name).group(1))
             single = spec["workers"] == 1
         else:
             spec["sample"] = args.update_sample if name == "datasketch-update" else args.sample
@@ -395,13 +384,9 @@ def _table(results: dict, counts: dict, args) -> None:
             if name in results:
                 ratio = base_rate / (results[name]["blocks"] / results[name]["seconds"])
                 checks.append(f"dedup-w1 / {name} = {ratio:.2f} (target >= {target})")
-                if name == "rensa" and "dedup-w1-loaded" in results:
-                    loaded = results["dedup-w1-loaded"]
-                    checks.append(f"dedup-w1-loaded / rensa = {ratio * base['seconds'] / loaded['seconds']:.2f}")
-        for suffix in ("", "-loaded"):
-            if f"dedup-w1{suffix}" in results and f"dedup-w2{suffix}" in results:
-                speedup = results[f"dedup-w1{suffix}"]["seconds"] / results[f"dedup-w2{suffix}"]["seconds"]
-                checks.append(f"dedup-w2{suffix} speed-up over dedup-w1{suffix} = {speedup:.2f} (target >= 1.7)")
+        if "dedup-w1" in results and "dedup-w2" in results:
+            speedup = results["dedup-w1"]["seconds"] / results["dedup-w2"]["seconds"]
+            checks.append(f"dedup-w2 speed-up over dedup-w1 = {speedup:.2f} (target >= 1.7)")
         if checks:
             print("targets: " + "; ".join(checks))
 
@@ -434,10 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--docs", default="10000", help="documents in the generated corpus (a comma list with --memory-only)")
-    ap.add_argument("--contenders", default=",".join(ALL), help=f"comma list from {', '.join(ALL)} (or dedup-wN, dedup-wN-loaded)")
+    ap.add_argument("--contenders", default=",".join(ALL), help=f"comma list from {', '.join(ALL)} (or dedup-wN)")
     ap.add_argument("--workers", help="with --memory-only: dedup's workers (default all cores); otherwise a comma "
-                                      "list of worker counts, shorthand for the dedup-wN contenders (it keeps "
-                                      "dedup-wN-loaded ones)")
+                                      "list of worker counts, shorthand for the dedup-wN contenders")
     ap.add_argument("--seed", type=int, default=0, help="corpus seed")
     ap.add_argument("--gzip", action="store_true", help="benchmark a .jsonl.gz corpus (dedup decompresses it)")
     ap.add_argument("--ngram", type=int, default=5)

@@ -1,8 +1,8 @@
-"""Compiled hash tables over 64-bit keys (numba): equal keys found in one pass, with no sort.
+"""Compiled hash tables over 64-bit keys (C, :mod:`dedup._native`): equal keys found in one pass, no sort.
 
 The kernels (and :func:`dedup.match.verify.lcs_pairs`) place a key by the top bits of the key times an
 odd constant, in a table at most two thirds full (:func:`table_bits`), and probe linearly
-(:func:`find_slot`); they run without the GIL.
+(dedup/native/hashtable.h); they run without the GIL.
 
 Example:
     >>> import numpy as np
@@ -12,50 +12,22 @@ Example:
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from dedup import _native
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def table_bits(n):
-    """log2 of the slots for n keys: a table at most two thirds full."""
+
+def table_bits(n: int) -> int:
+    """log2 of the slots for n keys: a table at most two thirds full (at least two slots).
+
+    Example:
+        >>> table_bits(0), table_bits(2), table_bits(3)
+        (1, 2, 3)
+    """
     bits = 1
     while (1 << bits) * 2 < 3 * n:
         bits += 1
     return bits
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def find_slot(slot_keys, marks, key, bits):
-    """The slot that holds ``key``, or the empty one (``marks`` < 0) where it goes: starting from the
-    top bits of the key times an odd constant, probing linearly."""
-    mask = (1 << bits) - 1
-    slot = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
-    while marks[slot] >= 0 and slot_keys[slot] != key:
-        slot = (slot + 1) & mask
-    return slot
-
-
-@numba.njit(cache=True, nogil=True)
-def _pairs(keys, out):
-    bits = table_bits(keys.shape[0])  # 16 bytes a slot, 24-48 a key
-    slot_key = np.empty(1 << bits, np.uint64)
-    slot_first = np.full(1 << bits, -1, np.int32)
-    slot_last = np.empty(1 << bits, np.int32)
-    found = 0
-    for i in range(keys.shape[0]):
-        slot = find_slot(slot_key, slot_first, keys[i], bits)
-        first = slot_first[slot]
-        if first < 0:
-            slot_first[slot], slot_key[slot], slot_last[slot] = i, keys[i], i
-            continue
-        out[found] = (np.int64(first) << 32) | i
-        found += 1
-        if slot_last[slot] != first:
-            out[found] = (np.int64(slot_last[slot]) << 32) | i
-            found += 1
-        slot_last[slot] = i
-    return found
 
 
 def bucket_pairs(keys: np.ndarray) -> np.ndarray:
@@ -68,24 +40,8 @@ def bucket_pairs(keys: np.ndarray) -> np.ndarray:
         [(0, 2), (0, 3), (2, 3)]
     """
     out = np.empty(2 * len(keys), dtype=np.int64)
-    found = _pairs(np.ascontiguousarray(keys, np.uint64), out) if len(keys) else 0
+    found = _native.pairs(np.ascontiguousarray(keys, np.uint64), out)
     return out[:found]
-
-
-@numba.njit(cache=True, nogil=True)
-def _first_ids(values, item, first):
-    bits = table_bits(values.shape[0])
-    slot_value = np.empty(1 << bits, np.uint64)
-    slot_item = np.full(1 << bits, -1, np.int64)
-    items = 0
-    for i in range(values.shape[0]):
-        slot = find_slot(slot_value, slot_item, values[i], bits)
-        if slot_item[slot] < 0:
-            slot_item[slot], slot_value[slot] = items, values[i]
-            first[items] = i
-            items += 1
-        item[i] = slot_item[slot]
-    return items
 
 
 def first_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,19 +56,8 @@ def first_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     item = np.empty(len(values), dtype=np.int64)
     first = np.empty(len(values), dtype=np.int64)
-    items = _first_ids(np.ascontiguousarray(values, np.uint64), item, first) if len(values) else 0
+    items = _native.first_ids(np.ascontiguousarray(values, np.uint64), item, first)
     return item, first[:items].copy()
-
-
-@numba.njit(cache=True, nogil=True)
-def _first_in_group(groups, values, first):
-    bits = table_bits(values.shape[0])
-    slot_value = np.empty(1 << bits, np.uint64)
-    slot_group = np.full(1 << bits, -1, np.int64)  # the last group that had the value
-    for i in range(values.shape[0]):
-        slot = find_slot(slot_value, slot_group, values[i], bits)
-        first[i] = slot_group[slot] != groups[i]
-        slot_group[slot], slot_value[slot] = groups[i], values[i]
 
 
 def first_in_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -125,20 +70,8 @@ def first_in_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
         [True, True, False, True, False]
     """
     first = np.empty(len(values), dtype=np.bool_)
-    if len(values):
-        _first_in_group(np.ascontiguousarray(groups, np.int64), np.ascontiguousarray(values, np.uint64), first)
+    _native.first_in_group(np.ascontiguousarray(groups, np.int64), np.ascontiguousarray(values, np.uint64), first)
     return first
-
-
-@numba.njit(cache=True, nogil=True)
-def _add_new(values, slot_value, marks, bits, out, count):
-    for i in range(values.shape[0]):
-        slot = find_slot(slot_value, marks, values[i], bits)
-        if marks[slot] < 0:
-            marks[slot], slot_value[slot] = 0, values[i]
-            out[count] = values[i]
-            count += 1
-    return count
 
 
 class DistinctValues:
@@ -173,11 +106,11 @@ class DistinctValues:
             self.out = np.concatenate((self.values, np.empty(max(most, 2 * self.count) - self.count, np.uint64)))
         if table_bits(most) > self.bits:
             self._rebuild(table_bits(2 * most))  # room to spare: fewer rebuilds
-        self.count = _add_new(values, self.slot_value, self.marks, self.bits, self.out, self.count)
+        self.count = _native.add_new(values, self.slot_value, self.marks, self.bits, self.out, self.count)
 
     def _rebuild(self, bits: int) -> None:
         self.bits = bits
         self.slot_value = np.empty(1 << bits, np.uint64)
         self.marks = np.full(1 << bits, -1, np.int8)
         # Re-adding the distinct values in order writes each back to where it stands.
-        _add_new(self.values, self.slot_value, self.marks, bits, self.out, 0)
+        _native.add_new(self.values, self.slot_value, self.marks, bits, self.out, 0)

@@ -79,21 +79,6 @@ def test_components_equal_a_search_from_each_lowest_item(case):
     assert components(n, left, right).tolist() == expected
 
 
-def test_components_do_not_rely_on_the_order_of_scipys_labels(monkeypatch):
-    import scipy.sparse.csgraph
-
-    found = scipy.sparse.csgraph.connected_components
-
-    def reversed_labels(graph, directed):
-        count, label = found(graph, directed=directed)
-        return count, count - 1 - label  # the last component first
-
-    left, right = np.array([5, 1, 3, 2]), np.array([6, 2, 1, 4])
-    expected = components(7, left, right).tolist()
-    monkeypatch.setattr(scipy.sparse.csgraph, "connected_components", reversed_labels)
-    assert components(7, left, right).tolist() == expected == [0, 1, 1, 1, 1, 5, 5]
-
-
 @st.composite
 def similarity_matrices(draw):
     n = draw(st.integers(1, 9))

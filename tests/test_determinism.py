@@ -56,70 +56,48 @@ def test_two_threads_give_the_same_report_as_one(corpus, tmp_path):
     assert run([str(corpus)], Config(workers=2, batch_docs=1), report=None)[1].workers == 2
 
 
-def test_batches_prepared_while_numba_starts_give_the_same_report(corpus, tmp_path, monkeypatch):
-    # While the kernels load, workers only do a batch's polars part; the rest follows once they are
-    # loaded. Here "loading" lasts for the first 30 questions: 13 batches, more than can wait ahead.
-    from dedup.executors import local as pipeline
-
-    single = _run(corpus, tmp_path, "single", workers=1)
-    asked = iter(range(30))
-    monkeypatch.setattr(pipeline, "loading", lambda: next(asked, None) is not None)
-    returned = []
-    fingerprint_batch = pipeline._fingerprint_batch
-    monkeypatch.setattr(pipeline, "_fingerprint_batch", lambda *a: returned.append(fingerprint_batch(*a)) or returned[-1])
-    assert _run(corpus, tmp_path, "prepared", workers=2, batch_docs=1) == single
-    prepared = sum(isinstance(r, pipeline.PreparedBatch) for r in returned)
-    assert 0 < prepared < len(returned) == 13
-
-
-def test_a_failing_batch_is_reported_in_order_while_batches_are_prepared(monkeypatch):
-    # Batch 2 fails late and batch 5 at once, both while "loading": the batches before 2 come out,
-    # then batch 2's error, as when each batch is fingerprinted whole.
+def test_a_failing_batch_is_reported_in_order(monkeypatch):
+    # Batch 2 fails late and batch 5 at once: the batches before 2 come out, then batch 2's error,
+    # whichever thread finishes first.
     import time
 
-    from dedup.executors import local as pipeline
+    from dedup.executors import local
 
-    def prepared(batch, config, texts):
+    def fingerprint_batch(batch, config, texts):
         number = batch["doc"][0]
         if number in (2, 5):
             time.sleep(0.3 if number == 2 else 0)
             raise ValueError(f"batch {number}")
-        return number
+        return local.Keyed(number, None, None)
 
-    monkeypatch.setattr(pipeline, "loading", lambda: True)
-    monkeypatch.setattr(pipeline, "_prepared_batch", prepared)
-    monkeypatch.setattr(pipeline, "PreparedBatch", int)
-    monkeypatch.setattr(pipeline, "keyed", lambda number, config: pipeline.Keyed(number, None, None))
+    monkeypatch.setattr(local, "_fingerprint_batch", fingerprint_batch)
     batches = (pl.DataFrame({"doc": [i]}) for i in range(8))
     out = []
     with pytest.raises(ValueError, match="batch 2"):
-        for keyed in pipeline.fingerprinted(batches, Config(workers=2), None):
+        for keyed in local.fingerprinted(batches, Config(workers=2), None):
             out.append(keyed.prints)
     assert out == [0, 1]
 
 
 def test_stopping_early_drops_the_batches_not_begun(monkeypatch):
-    # Up to 10 batches wait while "loading"; closing the generator (an error downstream, Ctrl-C)
-    # must not fingerprint them all first.
+    # Closing the generator (an error downstream, Ctrl-C) must not fingerprint every batch first:
+    # at most one batch per thread waits ahead.
     import time
 
-    from dedup.executors import local as pipeline
+    from dedup.executors import local
 
     started = []
 
-    def prepared(batch, config, texts):
+    def fingerprint_batch(batch, config, texts):
         started.append(batch["doc"][0])
         time.sleep(0.2)
-        return batch["doc"][0]
+        return local.Keyed(batch["doc"][0], None, None)
 
-    monkeypatch.setattr(pipeline, "loading", lambda: True)
-    monkeypatch.setattr(pipeline, "_prepared_batch", prepared)
-    monkeypatch.setattr(pipeline, "PreparedBatch", int)
-    monkeypatch.setattr(pipeline, "keyed", lambda number, config: pipeline.Keyed(number, None, None))
-    fingerprinted = pipeline.fingerprinted((pl.DataFrame({"doc": [i]}) for i in range(12)), Config(workers=2), None)
+    monkeypatch.setattr(local, "_fingerprint_batch", fingerprint_batch)
+    fingerprinted = local.fingerprinted((pl.DataFrame({"doc": [i]}) for i in range(12)), Config(workers=2), None)
     assert next(fingerprinted).prints == 0
     fingerprinted.close()
-    assert len(started) <= 5
+    assert len(started) <= 3
 
 
 def test_a_scan_on_two_threads_fills_the_same_report_as_one(corpus, tmp_path):

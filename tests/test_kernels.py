@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.fingerprint.kernels import block_prints, document_prints
+from dedup import _native
+from dedup.fingerprint.kernels import POSITION, SEQUENCE_BASE, block_prints, document_prints, sequence_hashes
 from dedup.hashtables import DistinctValues, bucket_pairs, first_ids, first_in_group
+from dedup.match.clusters import components
+from dedup.match.lsh import _ROW_MULTIPLIERS, band_keys
 from dedup.match.verify import jaccard_pairs, lcs_pairs
 
 SETS = st.lists(st.lists(st.integers(0, 12), max_size=15), min_size=2, max_size=6)
@@ -198,30 +201,130 @@ def test_first_in_group_equals_polars_first_distinct_over_the_group(rows):
     assert first_in_group(frame["group"].to_numpy(), frame["value"].to_numpy()).tolist() == expected
 
 
-def test_loading_lasts_until_every_background_warm_up_is_done(monkeypatch):
-    # Two runs in one process: the first warm-up to finish must not say the other's kernels are loaded.
-    from dedup.executors import local as kernels
+M64, M32 = (1 << 64) - 1, (1 << 32) - 1
 
-    gates = [threading.Event(), threading.Event()]
-    started = threading.Semaphore(0)
 
-    def warm_up():
-        gate = gates.pop(0)
-        started.release()
-        gate.wait(5)
+def _sequence(tokens: list[int]) -> int:
+    h = 0
+    for t in tokens:
+        h = (h * SEQUENCE_BASE + t) & M64
+    h ^= (len(tokens) * int(POSITION[1])) & M64
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & M64
+    return h ^ (h >> 33)
 
-    first, second = gates
-    monkeypatch.setattr(kernels, "warm_up", warm_up)
-    assert not kernels.loading()
-    kernels.warm_up_in_background()
-    started.acquire()
-    kernels.warm_up_in_background()
-    started.acquire()
-    first.set()
-    time.sleep(0.05)
-    assert kernels.loading()
-    second.set()
-    deadline = time.monotonic() + 5
-    while kernels.loading() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not kernels.loading()
+
+def _fmix32(h: int) -> int:
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & M32
+    return h ^ (h >> 16)
+
+
+def _shingle(tokens: list[int]) -> int:
+    acc = sum(t * int(POSITION[k]) for k, t in enumerate(tokens)) & M64
+    return (acc ^ (acc >> 32)) & M32
+
+
+TOKENS = st.integers(0, 5) | st.integers(0, 2**64 - 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(TOKENS, max_size=12), max_size=6), st.integers(1, 4), st.integers(0, 9), st.data())
+def test_block_prints_equal_a_python_minhash_of_each_run(runs, n, perms, data):
+    """Exact hashes, n-gram hashes and signatures as plain Python integers compute them: datasketch's
+    affine32 permutations (a * h + b mod 2^32) of the fmix32-mixed n-gram hashes, the minimum kept."""
+    a = data.draw(st.lists(st.integers(0, M32), min_size=perms, max_size=perms))
+    b = data.draw(st.lists(st.integers(0, M32), min_size=perms, max_size=perms))
+    th = np.array([t for run in runs for t in run], dtype=np.uint64)
+    lengths = np.array([len(run) for run in runs], dtype=np.int64)
+    hashes, sigs, shingles = block_prints(th, lengths, n, np.array(a, np.uint32), np.array(b, np.uint32))
+    assert hashes.tolist() == [_sequence(run) for run in runs]
+    assert sequence_hashes(th, lengths).tolist() == hashes.tolist()
+    signed = [run for run in runs if len(run) >= n] if perms else []
+    grams = [[_shingle(run[p:p + n]) for p in range(len(run) - n + 1)] for run in signed]
+    assert shingles.tolist() == [g for run in grams for g in run]
+    expected = [[min((x * _fmix32(g) + y) & M32 for g in run) for x, y in zip(a, b)] for run in grams]
+    assert sigs.tolist() == expected and sigs.shape == (len(signed), perms)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda width: st.tuples(
+    st.just(width), st.lists(st.lists(st.integers(0, M32), min_size=width, max_size=width), max_size=8),
+    st.integers(1, width).flatmap(lambda rows: st.tuples(st.just(rows), st.integers(0, width // rows))))))
+def test_band_keys_equal_a_python_sum_per_band(case):
+    width, sigs, (rows, bands) = case
+    multipliers = [int(m) for m in _ROW_MULTIPLIERS[:rows]]
+    expected = []
+    for band in range(bands):
+        keys = []
+        for sig in sigs:
+            acc = sum(v * m for v, m in zip(sig[band * rows:(band + 1) * rows], multipliers)) & M64
+            keys.append(acc ^ (acc >> 29))
+        expected.append(keys)
+    found = band_keys(np.array(sigs, dtype=np.uint32).reshape(len(sigs), width), bands, rows)
+    assert found.shape == (bands, len(sigs)) and found.tolist() == expected
+
+
+def test_kernels_refuse_wrong_types_and_indices_out_of_range():
+    """The C kernels check what they are given before reading it, instead of reading past a buffer."""
+    offsets, one = np.array([0, 2]), np.zeros(1, np.int64)
+    with pytest.raises(TypeError, match="8-byte unsigned"):
+        _native.first_ids(np.zeros(3, np.float64), np.empty(3, np.int64), np.empty(3, np.int64))
+    with pytest.raises(ValueError, match="out of range"):
+        jaccard_pairs(np.zeros(2, np.uint32), offsets, one, one + 1)
+    with pytest.raises(ValueError, match="past the values"):
+        lcs_pairs(np.zeros(1, np.uint32), offsets, one, one)
+    with pytest.raises(ValueError, match="out of range"):
+        components(3, np.array([0]), np.array([3]))
+    with pytest.raises(ValueError, match="more tokens than given"):
+        block_prints(np.zeros(3, np.uint64), np.array([4]), 2, np.ones(2, np.uint32), np.ones(2, np.uint32))
+    with pytest.raises(ValueError, match="run or a block signature out of range"):
+        document_prints(np.zeros(3, np.uint64), np.array([3]), np.array([0]), np.array([0]), 1, np.array([1]),
+                        np.zeros((1, 2), np.uint32), 2, np.ones(2, np.uint32), np.ones(2, np.uint32))
+
+
+# Inputs made beforehand, of the kernels' own types: numpy work (which can give the GIL away itself)
+# stays out of the measured run.
+_RNG = np.random.default_rng(5)
+_BIG = _RNG.integers(0, 2**63, 2_000_000, dtype=np.uint64)
+_FEW = _BIG % np.uint64(100_000)
+_ENDS = (_BIG % np.uint64(2_000_000)).astype(np.int64)
+_ENDS_REVERSED = _ENDS[::-1].copy()
+_STREAMS = _RNG.integers(0, 40, 120_000).astype(np.uint32)
+_PERMS = np.ones(512, np.uint32)
+_GIL_KERNELS = {  # each runs for about 0.1 s here
+    "block_prints": lambda: block_prints(_BIG[:1_000_000], np.full(10_000, 100), 5, _PERMS, _PERMS),
+    "first_ids": lambda: first_ids(_BIG),
+    "bucket_pairs": lambda: bucket_pairs(_FEW),
+    "lcs_pairs": lambda: lcs_pairs(_STREAMS, np.array([0, 60_000, 120_000]), np.array([0]), np.array([1])),
+    "components": lambda: components(2_000_000, _ENDS, _ENDS_REVERSED),
+}
+
+
+@pytest.mark.parametrize("kernel", sorted(_GIL_KERNELS))
+def test_kernels_let_other_threads_run_meanwhile(kernel):
+    """A thread counting in Python gets the GIL in the middle third of a kernel's run (over 30 ms: the
+    Python around the loop is over within one 5 ms switch interval at each end)."""
+    run = _GIL_KERNELS[kernel]
+    ticks, stop = [], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    while not ticks:
+        time.sleep(0.001)
+    try:
+        start = time.perf_counter()
+        run()
+        end = time.perf_counter()
+    finally:
+        stop.set()
+        spinner.join()
+    third = (end - start) / 3
+    assert end - start > 0.03
+    assert any(start + third < t < end - third for t in ticks)

@@ -157,8 +157,6 @@ def test_distinct_texts_are_exact_even_when_hashes_collide(monkeypatch):
     expected = (["b", "a", None, "c"], [0, 1, 2, 0, 3, 1, 2])
     distinct, index = fingerprint.distinct_texts(texts)
     assert (distinct["raw"].to_list(), index.tolist()) == expected
-    distinct, index = fingerprint.distinct_texts(texts, compiled=False)  # while numba starts
-    assert (distinct["raw"].to_list(), index.tolist()) == expected
     # Every text given one hash: the check against the texts must catch it and group them exactly.
     monkeypatch.setattr(fingerprint, "first_ids", lambda h: (np.zeros(len(h), np.int64), np.zeros(1, np.int64)))
     distinct, index = fingerprint.distinct_texts(texts)

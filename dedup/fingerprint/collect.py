@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from dedup.config import Config
-from dedup.executors.local import fingerprinted, warm_up_in_background
+from dedup.executors.local import fingerprinted
 from dedup.io.batches import record_batches
 from dedup.io.sources import Source, input_bytes
 from dedup.match.lsh import band_shapes
@@ -54,7 +54,6 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     sizes: deque[int] = deque()  # batches come back in the order they were made
     if progress:
         progress.start(input_bytes(sources))
-    warm_up_in_background()  # numba's start-up overlaps with reading and preparing the first batches
     stats.workers = config.workers
     for keyed in fingerprinted(record_batches(sources, config, stats.reader, sizes), config, texts):
         prints = keyed.prints

@@ -125,13 +125,11 @@ def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
     return finish(prepare(docs, config), config)
 
 
-def prepare(docs: pl.DataFrame, config: Config, texts: bool = False, compiled: bool = True) -> PreparedBatch:
+def prepare(docs: pl.DataFrame, config: Config, texts: bool = False) -> PreparedBatch:
     """The polars part of :func:`fingerprint`: blocks, their distinct texts' tokens and token hashes,
-    frames and rules; with ``texts``, the batch's block texts (:func:`dedup.store.texts.batch_texts`) too.
-    ``compiled=False`` finds the distinct texts without a compiled kernel, so that batches can be
-    prepared while numba is still starting (:func:`dedup.executors.local.loading`)."""
+    frames and rules; with ``texts``, the batch's block texts (:func:`dedup.store.texts.batch_texts`) too."""
     blocks = segment(docs.select("doc", "text"), config.unit)
-    distinct, u = distinct_texts(blocks["raw"], compiled)
+    distinct, u = distinct_texts(blocks["raw"])
     tokens = _tokens(distinct.select(normalised(pl.col("raw"))).to_series(), config.shingle)
     lengths = tokens.list.len().to_numpy().astype(np.int64)
     th = token_hashes(tokens.explode()) if len(tokens) else np.empty(0, _U64)
@@ -174,23 +172,21 @@ def finish(prepared: PreparedBatch, config: Config) -> BatchPrints:
     return BatchPrints(block_table, block_sigs, doc_table, doc_sigs, doc_tokens, shingle_sets, set_sizes)
 
 
-def distinct_texts(raw: pl.Series, compiled: bool = True) -> tuple[pl.DataFrame, np.ndarray]:
+def distinct_texts(raw: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
     """Each distinct text once (column ``raw``, in order of first appearance) and each row's index
     into them. Texts are grouped by a 64-bit hash in a compiled hash table (three times as fast as
     polars' exact unique and join), then checked against the texts themselves; should two texts ever
-    share a hash, or with ``compiled=False``, the unique and join are used instead. A null counts as
-    one more text.
+    share a hash, the unique and join are used instead. A null counts as one more text.
 
     Example:
         >>> d, u = distinct_texts(pl.Series(["a", "b", "a"]))
         >>> d["raw"].to_list(), u.tolist()
         (['a', 'b'], [0, 1, 0])
     """
-    if compiled:
-        item, first = first_ids(raw.hash().to_numpy())
-        texts = raw.gather(first)
-        if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
-            return texts.alias("raw").to_frame(), item
+    item, first = first_ids(raw.hash().to_numpy())
+    texts = raw.gather(first)
+    if texts.gather(item).eq_missing(raw).all():  # a null is not equal to a text
+        return texts.alias("raw").to_frame(), item
     distinct = raw.unique(maintain_order=True).alias("raw").to_frame().with_row_index("u")
     u = raw.alias("raw").to_frame().join(distinct, on="raw", how="left", maintain_order="left",
                                          nulls_equal=True)["u"]

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numba
 import numpy as np
 
+from dedup import _native
 from dedup.config import Config
 from dedup.executors.threads import in_order
 from dedup.hashtables import DistinctValues, bucket_pairs
@@ -35,16 +35,6 @@ _U64 = np.uint64
 _ROW_MULTIPLIERS = np.random.default_rng(0x6C7368).integers(0, 2**63, 1024, dtype=_U64) * _U64(2) + _U64(1)
 
 
-@numba.njit(cache=True, nogil=True)
-def _band_keys(sigs, bands, rows, multipliers, keys):
-    for i in range(sigs.shape[0]):
-        for b in range(bands):
-            acc = np.uint64(0)
-            for r in range(rows):
-                acc += np.uint64(sigs[i, b * rows + r]) * multipliers[r]
-            keys[b, i] = acc ^ (acc >> np.uint64(29))
-
-
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """A 64-bit key per (band, item), band by band (``keys[b]`` is band b of every item, contiguous):
     equal keys mean (up to 2^-64 collisions) equal rows of that band. Band b of a signature is its
@@ -53,7 +43,8 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     if sigs.ndim != 2 or bands * rows > sigs.shape[1] or rows > len(_ROW_MULTIPLIERS):
         raise ValueError(f"{bands} bands of {rows} rows do not fit signatures of shape {sigs.shape}")
     keys = np.empty((bands, len(sigs)), dtype=_U64)
-    _band_keys(np.ascontiguousarray(sigs, np.uint32), bands, rows, _ROW_MULTIPLIERS, keys)
+    sigs = np.ascontiguousarray(sigs, np.uint32)
+    _native.band_keys(sigs, sigs.shape[0], sigs.shape[1], bands, rows, _ROW_MULTIPLIERS, keys)
     return keys
 
 
