@@ -41,7 +41,7 @@ from dedup.progress import Progress, ProgressBar
 from dedup.report.csv import doc_stats_frame, report_frame, write_csv, write_report
 from dedup.report.summary import print_summary
 from dedup.stats import RunStats
-from dedup.store.texts import TextStore
+from dedup.store.spill import SpillStore
 
 STDOUT = "-"  # as the value of out, report, stats_json or doc_stats
 EXIT_FINDINGS = 3  # what Result.exit_code is when fail_on_findings and anything was flagged
@@ -161,9 +161,10 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         if report is not None and any(report.resolve() == s.path.resolve() for s in sources):
             raise InputError(f"{report}: the report would overwrite an input")
         # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
-        texts = TextStore(workdir / "texts") if out is None and not stdout else None
+        store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
+        texts = store.texts
         clock = time.perf_counter()
-        prints = fingerprint_corpus(sources, config, stats, workdir, progress, texts)
+        prints = fingerprint_corpus(sources, config, stats, store, progress)
         stats.seconds["fingerprint"] = time.perf_counter() - clock
         stats.documents = len(prints.docs)
         stats.blocks = len(prints.blocks)  # before decide() takes the block table

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from collections import deque
 
 import polars as pl
 import pytest
@@ -56,7 +55,7 @@ ODD = {  # lines where polars and Python's json could part ways: the batch must 
 
 def _batches(path, config):
     counters = Counters()
-    frames = list(record_batches(open_sources([str(path)], config), config, counters, deque()))
+    frames = [b.docs for b in record_batches(open_sources([str(path)], config), config, counters)]
     return pl.concat(frames) if frames else None, counters
 
 
@@ -132,13 +131,13 @@ def test_compressed_and_several_sources(tmp_path, calls):
     (tmp_path / "b.jsonl").write_bytes(b"".join(PLAIN))
     config = Config(site_field="url", batch_docs=3)
     sources = open_sources([str(tmp_path / "a.jsonl.gz"), str(tmp_path / "b.jsonl")], config)
-    sizes: deque[int] = deque()
     ids = [i for s in sources for i in (f"{s.name}:{r.doc_id}" for r in iter_records(s, config, Counters()))]
     calls.clear()
-    frame = pl.concat(record_batches(sources, config, Counters(), sizes))
+    batches = list(record_batches(sources, config, Counters()))
+    frame = pl.concat(b.docs for b in batches)
     assert frame["doc_id"].to_list() == ids
     assert frame["doc"].to_list() == list(range(len(ids)))
-    assert sum(sizes) == sum(s.path.stat().st_size for s in sources)
+    assert sum(b.nbytes for b in batches) == sum(s.path.stat().st_size for s in sources)
     assert calls == []
 
 

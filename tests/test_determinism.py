@@ -56,47 +56,44 @@ def test_two_threads_give_the_same_report_as_one(corpus, tmp_path):
     assert run([str(corpus)], Config(workers=2, batch_docs=1), report=None)[1].workers == 2
 
 
-def test_a_failing_batch_is_reported_in_order(monkeypatch):
-    # Batch 2 fails late and batch 5 at once: the batches before 2 come out, then batch 2's error,
+def test_a_failing_item_is_raised_in_its_turn_on_any_number_of_threads():
+    # Item 2 fails late and item 5 at once: the items before 2 come out, then item 2's error,
     # whichever thread finishes first.
     import time
 
-    from dedup.executors import local
+    from dedup.executors.local import LocalThreads
 
-    def fingerprint_batch(batch, config, texts):
-        number = batch["doc"][0]
+    def work(number):
         if number in (2, 5):
             time.sleep(0.3 if number == 2 else 0)
-            raise ValueError(f"batch {number}")
-        return local.Keyed(number, None, None)
+            raise ValueError(f"item {number}")
+        return number
 
-    monkeypatch.setattr(local, "_fingerprint_batch", fingerprint_batch)
-    batches = (pl.DataFrame({"doc": [i]}) for i in range(8))
-    out = []
-    with pytest.raises(ValueError, match="batch 2"):
-        for keyed in local.fingerprinted(batches, Config(workers=2), None):
-            out.append(keyed.prints)
-    assert out == [0, 1]
+    for workers in (1, 2):
+        out = []
+        with pytest.raises(ValueError, match="item 2"):
+            for value in LocalThreads(workers).map(work, range(8)):
+                out.append(value)
+        assert out == [0, 1]
 
 
-def test_stopping_early_drops_the_batches_not_begun(monkeypatch):
-    # Closing the generator (an error downstream, Ctrl-C) must not fingerprint every batch first:
-    # at most one batch per thread waits ahead.
+def test_stopping_early_drops_the_items_not_begun():
+    # Closing the iterator (an error downstream, Ctrl-C) must not run every item first:
+    # at most one item per thread waits ahead.
     import time
 
-    from dedup.executors import local
+    from dedup.executors.local import LocalThreads
 
     started = []
 
-    def fingerprint_batch(batch, config, texts):
-        started.append(batch["doc"][0])
+    def work(number):
+        started.append(number)
         time.sleep(0.2)
-        return local.Keyed(batch["doc"][0], None, None)
+        return number
 
-    monkeypatch.setattr(local, "_fingerprint_batch", fingerprint_batch)
-    fingerprinted = local.fingerprinted((pl.DataFrame({"doc": [i]}) for i in range(12)), Config(workers=2), None)
-    assert next(fingerprinted).prints == 0
-    fingerprinted.close()
+    results = LocalThreads(2).map(work, range(12))
+    assert next(results) == 0
+    results.close()
     assert len(started) <= 3
 
 

@@ -1,40 +1,54 @@
-"""Pass 1 over the whole corpus: batches fingerprinted by the executor, their prints gathered into stores.
+"""Pass 1 over the whole corpus: the executor maps :func:`dedup.fingerprint.stage.fingerprint_batch`
+over the batches, and each batch's prints are gathered: tables in memory, the rest in the store.
 
-Only numbers are kept (spans, hashes, band keys, token and shingle hashes), never the corpus text.
+Only numbers are kept (spans, hashes, band keys, token and shingle hashes), never the corpus text;
+a scan's store also sets the block texts aside for the report.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import polars as pl
 
 from dedup.config import Config
-from dedup.executors.local import fingerprinted
+from dedup.executors import Executor
+from dedup.executors.local import LocalThreads
+from dedup.fingerprint.stage import fingerprint_batch
 from dedup.io.batches import record_batches
 from dedup.io.sources import Source, input_bytes
-from dedup.match.lsh import band_shapes
 from dedup.progress import Progress
 from dedup.schemas import BLOCK_PRINTS, DOC_PRINTS
 from dedup.stats import RunStats
-from dedup.store.bands import BandStore
-from dedup.store.streams import Streams
-from dedup.store.texts import TextStore
+from dedup.store.spill import SpillStore
 
 
 @dataclass
 class Prints:
-    """Pass-1 results of the whole corpus (no text). Document token streams live in a spill file."""
+    """Pass-1 results of the whole corpus (no text): the block and document tables, the store that
+    holds the rest, and the inputs' names (by ``input`` number: half of a document's key)."""
 
     blocks: pl.DataFrame
-    block_bands: BandStore
     docs: pl.DataFrame
-    doc_bands: BandStore
-    doc_tokens: Streams
-    block_shingles: Streams
-    inputs: list[str]  # the sources' names, by ``input`` number: half of a document's key
+    store: SpillStore
+    inputs: list[str]
+
+    @property
+    def block_bands(self):
+        return self.store.block_bands
+
+    @property
+    def doc_bands(self):
+        return self.store.doc_bands
+
+    @property
+    def doc_tokens(self):
+        return self.store.doc_tokens
+
+    @property
+    def block_shingles(self):
+        return self.store.block_shingles
 
     def take_blocks(self) -> pl.DataFrame:
         """The block table, leaving an empty one behind: the largest table, so :func:`decide` lets go
@@ -43,54 +57,29 @@ class Prints:
         return blocks
 
 
-def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, spill: Path,
-                       progress: Progress | None = None, texts: TextStore | None = None) -> Prints:
-    """Pass 1 over every source; with ``texts``, the block texts are set aside there too."""
+def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, store: SpillStore,
+                       progress: Progress | None = None, executor: Executor | None = None) -> Prints:
+    """Pass 1 over every source, on ``executor`` (default: ``config.workers`` local threads)."""
+    executor = executor or LocalThreads(config.workers)
+    stage = partial(fingerprint_batch, config=config, keep_texts=store.texts is not None)
     blocks, docs = [], []
-    tokens = Streams(spill / "doc-tokens.u32")
-    shingles = Streams(spill / "block-shingles.u32")
-    block_bands, doc_bands = band_stores(config, spill)
-    block_rows = doc_rows = 0
-    sizes: deque[int] = deque()  # batches come back in the order they were made
     if progress:
         progress.start(input_bytes(sources))
-    stats.workers = config.workers
-    for keyed in fingerprinted(record_batches(sources, config, stats.reader, sizes), config, texts):
+    stats.workers = executor.workers
+    for keyed in executor.map(stage, record_batches(sources, config, stats.reader)):
+        block_at, doc_at = store.add(keyed)
         prints = keyed.prints
         blocks.append(prints.blocks.with_columns(
-            pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_rows).otherwise(-1).alias("sig")))
+            pl.when(pl.col("sig") >= 0).then(pl.col("sig") + block_at).otherwise(-1).alias("sig")))
         docs.append(prints.docs.with_columns(
-            pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_rows).otherwise(-1).alias("sig")))
-        block_bands.append(keyed.block_keys)
-        doc_bands.append(keyed.doc_keys)
-        tokens.append(prints.doc_tokens, prints.docs.filter(pl.col("sig") >= 0)["ntok"].to_numpy())
-        shingles.append(prints.block_shingles, prints.block_shingle_counts)
-        block_rows += keyed.block_keys.shape[1]
-        doc_rows += keyed.doc_keys.shape[1]
-        nbytes = sizes.popleft()
+            pl.when(pl.col("sig") >= 0).then(pl.col("sig") + doc_at).otherwise(-1).alias("sig")))
         if progress:
-            progress.advance(len(prints.docs), nbytes)
-    tokens.close()
-    shingles.close()
-    stats.band_keys_spilled = block_bands.spilled or doc_bands.spilled
+            progress.advance(len(prints.docs), keyed.nbytes)
+    store.close()
+    stats.band_keys_spilled = store.spilled
     return Prints(
         pl.concat(blocks) if blocks else pl.DataFrame(schema=BLOCK_PRINTS),
-        block_bands,
         pl.concat(docs) if docs else pl.DataFrame(schema=DOC_PRINTS),
-        doc_bands,
-        tokens,
-        shingles,
+        store,
         [source.name for source in sources],
     )
-
-
-def band_stores(config: Config, spill: Path) -> tuple[BandStore, BandStore]:
-    """Band keys of blocks and of documents. With ``--memory-limit``, each may hold an eighth of it in
-    memory before it spills to Parquet, a column per band."""
-    budget = None if config.memory_limit is None else config.memory_limit // 8
-    stores = []
-    for name, (bands, _) in zip(("block-bands", "doc-bands"), band_shapes(config)):
-        folder = spill / name
-        folder.mkdir()
-        stores.append(BandStore(bands, budget, folder))
-    return stores[0], stores[1]

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -31,8 +32,12 @@ from dedup.fingerprint.rules import NONE
 from dedup.fingerprint.segment import segment
 from dedup.fingerprint.templates import frame_hashes
 from dedup.hashtables import first_ids, first_in_group
+from dedup.match.lsh import band_keys, band_shapes
 from dedup.schemas import BLOCK_PRINTS
 from dedup.store.texts import batch_texts
+
+if TYPE_CHECKING:
+    from dedup.io.batches import Batch
 
 _U64 = np.uint64
 
@@ -115,12 +120,44 @@ class PreparedBatch:
     texts: pl.DataFrame | None
 
 
+@dataclass
+class KeyedBatch:
+    """What pass 1 keeps of one batch: its prints, the LSH band keys of its signatures (a row per
+    band; the signatures themselves are not kept), its block texts when a scan sets them aside
+    (:func:`dedup.store.texts.batch_texts`), and the input bytes it took, for the progress bar."""
+
+    prints: BatchPrints
+    block_keys: np.ndarray
+    doc_keys: np.ndarray
+    texts: pl.DataFrame | None
+    nbytes: int
+
+
+def fingerprint_batch(batch: Batch, config: Config, keep_texts: bool = False) -> KeyedBatch:
+    """Pass 1's stage function: a pure function of one batch (no disk, no global state) and
+    picklable with its arguments, so any executor can map it over the batches.
+
+    Example:
+        >>> from dedup.io.batches import Batch
+        >>> from dedup.schemas import DOCUMENTS
+        >>> docs = pl.DataFrame({"doc": [0], "doc_id": ["a"], "text": ["one two three four five six"],
+        ...     "site": [None], "input": [0], "record": [0]}, schema=DOCUMENTS)
+        >>> keyed = fingerprint_batch(Batch(docs, nbytes=27), Config())
+        >>> keyed.block_keys.shape, keyed.nbytes
+        ((21, 1), 27)
+    """
+    prepared = prepare(batch.docs, config, texts=keep_texts)
+    prints = finish(prepared, config)
+    block_shape, doc_shape = band_shapes(config)
+    return KeyedBatch(prints, band_keys(prints.block_sigs, *block_shape), band_keys(prints.doc_sigs, *doc_shape),
+                      prepared.texts, batch.nbytes)
+
+
 def fingerprint(docs: pl.DataFrame, config: Config) -> BatchPrints:
     """Blocks, exact hashes and (with ``config.near``) MinHash signatures of one batch of documents.
 
     ``docs`` has columns doc (global number), doc_id, text and site. Identical blocks are normalised,
-    tokenised, framed and signed once per batch (boilerplate makes many of them). The pipeline runs
-    the two halves, :func:`prepare` and :func:`finish`, apart.
+    tokenised, framed and signed once per batch (boilerplate makes many of them).
     """
     return finish(prepare(docs, config), config)
 

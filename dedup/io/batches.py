@@ -9,18 +9,18 @@ the line of a bad record. Parquet batches come straight from their columns when 
 records need them, else row by row; .txt files from :func:`dedup.io.formats.iter_records`.
 
 Example:
-    >>> from collections import deque
     >>> from dedup.config import Config
     >>> from dedup.io.sources import Counters, open_sources
     >>> config = Config()
-    >>> [b.columns for b in record_batches(open_sources(["seeds"], config), config, Counters(), deque())]
-    [['doc', 'doc_id', 'text', 'site', 'input', 'record']]
+    >>> [(b.docs.columns, b.nbytes) for b in record_batches(open_sources(["seeds"], config), config, Counters())]
+    [(['doc', 'doc_id', 'text', 'site', 'input', 'record'], 2579)]
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -32,16 +32,25 @@ from dedup.io.records import record_frames
 from dedup.io.sources import Counters, Source
 
 
-def record_batches(sources: list[Source], config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+@dataclass
+class Batch:
+    """A batch of documents (:data:`dedup.schemas.DOCUMENTS`) and the input bytes it took (compressed
+    bytes for .gz and .zst; 0 for Parquet), for the progress bar."""
+
+    docs: pl.DataFrame
+    nbytes: int
+
+
+def record_batches(sources: list[Source], config: Config, counters: Counters) -> Iterator[Batch]:
     """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
-    ``source:`` prefix when there are several). Columns: :data:`dedup.schemas.DOCUMENTS`; a
-    document's key is (``input``, ``record``): the source's place among the inputs and the record's
-    number in it, the same in every run over the same input. The input bytes of each batch are appended to
-    ``sizes`` as it is made, and each source's record count to ``counters.records_per_input``."""
+    ``source:`` prefix when there are several). A document's key is (``input``, ``record``): the
+    source's place among the inputs and the record's number in it, the same in every run over the same
+    input. Each source's record count goes to ``counters.records_per_input``."""
     number = 0
     for index, source in enumerate(sources):
         first = number
         prefix = f"{source.name}:" if len(sources) > 1 else ""
+        sizes: deque[int] = deque()  # each format's reader notes a batch's bytes as it makes it
         if source.kind == "jsonl":
             batches = jsonl_batches(source, config, counters, sizes)
         elif source.kind == "parquet":
@@ -49,10 +58,11 @@ def record_batches(sources: list[Source], config: Config, counters: Counters, si
         else:
             batches = record_frames(iter_records(source, config, counters), config.batch_docs, sizes)
         for batch in batches:
-            yield batch.select(
+            yield Batch(batch.select(
                 pl.int_range(number, number + len(batch), dtype=pl.Int64).alias("doc"),
                 (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site",
                 pl.lit(index, pl.Int32).alias("input"),
-                pl.int_range(number - first, number - first + len(batch), dtype=pl.Int64).alias("record"))
+                pl.int_range(number - first, number - first + len(batch), dtype=pl.Int64).alias("record")),
+                sizes.popleft())
             number += len(batch)
         counters.records_per_input.append(number - first)
