@@ -54,9 +54,10 @@ static inline void fill_max(uint32_t *row, int64_t width) {
         row[p] = MAX32;
 }
 
-/* The loops with permutations: built twice on x86-64 Linux, for AVX2 and for any CPU, and the one the
- * CPU runs chosen at load (gcc's target_clones), as SSE2 alone has no 32-bit multiply or minimum. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* The loops with permutations: built twice on x86-64 with glibc, for AVX2 and for any CPU, and the one
+ * the CPU runs chosen at load (gcc's target_clones, through an ifunc), as SSE2 alone has no 32-bit
+ * multiply or minimum. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
 #define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define VECTOR_CLONES
