@@ -24,7 +24,7 @@ from typing import Annotated
 
 import typer
 
-from dedup.config import Config, ConfigError
+from dedup.config import FORMATS, KEEPS, ON_ERROR, SHINGLES, UNITS, Config, ConfigError
 
 EXIT_BAD_INPUT = 1
 EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader (| head) stopped
@@ -59,31 +59,16 @@ def _main(version_: Annotated[bool, typer.Option("--version", "-V", callback=_ve
     """Find and remove duplicate and boilerplate text in scraped corpora."""
 
 
-class Unit(str, Enum):
-    line = "line"
-    paragraph = "paragraph"
+def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """An Enum of a Config choice, for Typer to list and check (the values live in dedup.config)."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
-class Format(str, Enum):
-    auto = "auto"
-    txt = "txt"
-    jsonl = "jsonl"
-    parquet = "parquet"
-
-
-class OnError(str, Enum):
-    fail = "fail"
-    skip = "skip"
-
-
-class Shingle(str, Enum):
-    word = "word"
-    char = "char"
-
-
-class Keep(str, Enum):
-    first = "first"
-    longest = "longest"
+Unit = _choices("Unit", UNITS)
+Format = _choices("Format", FORMATS)
+OnError = _choices("OnError", ON_ERROR)
+Shingle = _choices("Shingle", SHINGLES)
+Keep = _choices("Keep", KEEPS)
 
 
 def _option(default, *names: str, **settings) -> tuple:
