@@ -63,7 +63,7 @@ def first_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def first_in_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Whether each row is the first of its group (rows of a group together, numbers >= 0) with its
     value: what polars' ``is_first_distinct().over(group)`` gives, in one pass over a hash table that
-    remembers the last group to have each value (2M rows: 80-90 ms, against 180-290 for the window).
+    remembers the last group to have each value, faster than the window.
 
     Example:
         >>> first_in_group(np.array([0, 0, 0, 1, 1]), np.array([7, 8, 7, 7, 7], np.uint64)).tolist()

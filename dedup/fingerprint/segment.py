@@ -25,8 +25,8 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
 
     ``raw`` is the block's text as it stands in the document (``text[start:end]``).
     """
-    # Eager steps, not one lazy query: next to another thread's polars work the lazy plan took 1.6x
-    # its time alone, the eager steps 1.1x (summed over two threads segmenting batches side by side).
+    # Eager steps, not one lazy query: next to another thread's polars work a lazy plan slows down far
+    # more than eager steps do (benchmarks/RESULTS.md).
     lines = docs.select("doc", pl.col("text").str.split("\n").alias("raw")).explode("raw")
     lines = lines.with_columns(width=pl.col("raw").str.len_chars().cast(pl.Int64))
     lines = lines.with_columns(offset=(pl.col("width") + 1).cum_sum() - pl.col("width") - 1)  # in all the batch's text
@@ -49,5 +49,5 @@ def segment(docs: pl.DataFrame, unit: str) -> pl.DataFrame:
 
 def _at_document_start(column: pl.Expr) -> pl.Expr:
     """``column``'s value at the first row of each row's document: what ``column.first().over("doc")``
-    gives on rows grouped by document, without grouping (1.3-1.8x faster segmentation)."""
+    gives on rows grouped by document, without grouping (faster)."""
     return pl.when(pl.col("doc").ne_missing(pl.col("doc").shift(1))).then(column).forward_fill()

@@ -48,7 +48,7 @@ class Permutations:
     offsets ``b``, drawn as datasketch draws them (tests compare the signatures with datasketch's).
 
     Drawn here rather than read from ``datasketch.MinHash``: importing datasketch pulls in scipy,
-    which costs every run about 0.35 s.
+    which every run would pay for.
     """
 
     a: np.ndarray

@@ -31,8 +31,7 @@ def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Connected components of n items joined by pairs: each item's label is its component's lowest item.
 
     A union-find in C (dedup/native/components.c) where the lower root always wins, so labels need no
-    minimum per component; at 5.7M items and 2.7M pairs scipy's ``connected_components`` took 0.76 s,
-    label propagation with ``np.minimum.at`` 4.5 s.
+    minimum per component (it replaced scipy's ``connected_components``; benchmarks/RESULTS.md).
 
     Example:
         >>> components(5, np.array([3, 1]), np.array([1, 4])).tolist()
@@ -59,7 +58,7 @@ def honest_clusters(
         keep = open_[left] & open_[right]
         left, right = left[keep], right[keep]
         # Components over the items' ranks: each is labelled with its best rank, so no minimum per
-        # component is needed (a minimum.at over 6M items took 0.5 s a round at 1M documents).
+        # component is needed (a minimum.at per round would be slow).
         best = components(n, rank[left], rank[right])
         items = np.flatnonzero(open_)
         candidate = by_rank[best[rank[items]]]

@@ -39,7 +39,7 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """A 64-bit key per (band, item), band by band (``keys[b]`` is band b of every item, contiguous):
     equal keys mean (up to 2^-64 collisions) equal rows of that band. Band b of a signature is its
     values ``b * rows`` to ``(b + 1) * rows``, each times an odd constant of its place, summed mod
-    2^64 and mixed; compiled (16 x 8 keys of 20,000 signatures: 0.6 ms, against 9.2 ms in numpy)."""
+    2^64 and mixed; compiled (an order of magnitude faster than numpy)."""
     if sigs.ndim != 2 or bands * rows > sigs.shape[1] or rows > len(_ROW_MULTIPLIERS):
         raise ValueError(f"{bands} bands of {rows} rows do not fit signatures of shape {sigs.shape}")
     keys = np.empty((bands, len(sigs)), dtype=_U64)
@@ -64,7 +64,7 @@ def candidate_pairs(band: Callable[[int], np.ndarray], bands: int, rows: np.ndar
     seen = DistinctValues()
     for pairs in in_order(pairs_of, range(bands), threads):
         seen.add(pairs)
-    pairs = seen.values.view(np.int64)  # unsorted: nothing after needs an order (a sort took 0.4 s at 1M)
+    pairs = seen.values.view(np.int64)  # unsorted: nothing after needs an order
     return pairs >> 32, pairs & 0xFFFFFFFF
 
 

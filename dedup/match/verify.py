@@ -63,9 +63,8 @@ def lcs_pairs(flat: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np
 # groups of GROUP_WORDS stream values, a pair's tile is the groups of its two streams, and the pages
 # are handed back whenever verification moves on to another tile. So two to four groups are resident
 # at a time (a tile is two, and two threads can be on two tiles), and each is mapped in once per tile
-# rather than once per few thousand pairs. At 1M documents, 5.6M block pairs on two threads:
-# releasing every 8,000 pairs in the order found took 10.8-11.4 s with 950 MiB of the 1 GiB file
-# resident; by tile, 8.1-9.2 s with 590 MiB; never releasing, 7.4-7.8 s with all of it.
+# rather than once per few thousand pairs (benchmarks/RESULTS.md: time and resident memory of the
+# three ways, at 1M documents).
 GROUP_WORDS = 32 << 20
 
 
@@ -84,7 +83,7 @@ def _tile_order(offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> tup
     group = offsets[:-1] // GROUP_WORDS
     a, b = group[left], group[right]
     tiles = np.minimum(a, b) * (int(group.max(initial=0)) + 1) + np.maximum(a, b)
-    # numpy sorts 16-bit keys by radix: 5.6M pairs in 0.04 s against 0.37 s as int64.
+    # numpy sorts 16-bit keys by radix, far faster than int64.
     order = np.argsort(tiles.astype(np.uint16) if tiles.max(initial=0) < 1 << 16 else tiles, kind="stable")
     return order, tiles[order]
 

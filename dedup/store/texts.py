@@ -59,7 +59,7 @@ class TextStore:
         """``findings`` (sorted by doc) with their ``text``; and the characters cleaning would remove
         and the documents it would drop, counted as :func:`dedup.cleaning.second_pass` counts them.
         The batches' files are read, joined and deleted on ``threads`` threads (polars runs without the
-        GIL; freeing a file's cached pages is work too: 1.4 s for a 1M-document run's spill folder)."""
+        GIL; freeing a file's cached pages is work too)."""
         keyed = findings.with_columns(key=pl.col("block").fill_null(-1))
         doc = keyed["doc"].to_numpy()
         files = sorted(self.folder.glob("*.arrow"))
