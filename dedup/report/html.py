@@ -1,0 +1,243 @@
+"""The review page: one self-contained HTML file to look at what a run found, offline.
+
+The page holds the run's summary, per-site counts, the most frequent boilerplate and three charts
+(:mod:`dedup.report.charts`) as HTML, and the findings as JSON that its own script (no library, no
+request) lists, filters by kind, site, similarity and words, and pages. For a sample of documents
+(:mod:`dedup.report.review`) it also holds the whole text: the document view strikes out each
+removed span, labelled with its rule (the report's ``rule`` column when it has one, else its kind),
+and the cluster view sets the kept copy beside each removed one, the differing words marked.
+Findings beyond MAX_ROWS are sampled evenly, so 100k findings stay well under 20 MB.
+
+Example:
+    >>> changed_words("the cat sat", "the dog sat")
+    ([(4, 7)], [(4, 7)])
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from dedup.blocks import segment
+from dedup.config import Config
+from dedup.corpus import Source
+from dedup.report import charts
+from dedup.report.review import Gathered, gather, sample_documents
+
+# Findings the page lists (beyond: an even sample), and the characters of each one's text it keeps.
+MAX_ROWS = 150_000
+ROW_TEXT_CHARS = 200
+SITES_LISTED = 200
+BOILERPLATE_LISTED = 50
+_WORD = re.compile(r"\S+")
+
+if TYPE_CHECKING:
+    from dedup.pipeline import RunStats
+
+
+def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path, *,
+               stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review") -> None:
+    """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
+    (whole or not at all). ``stats``, a run's own, gives the documents and blocks without counting
+    them again."""
+    from dedup.pipeline import write_to  # the pipeline calls this module: imported when first needed
+
+    charts.require()
+    gathered = gather(report, sources, config, sample_documents(report), count_blocks=stats is None, origin=origin)
+    if stats is not None:
+        gathered.blocks = stats.blocks
+    page = render(report, gathered, config, title=title, inputs=[str(s.path) for s in sources]).encode()
+    write_to(target, lambda out: out.write(page))
+
+
+def changed_words(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character ranges of the words of ``a`` and of ``b`` that the other does not share, in order
+    (adjacent changed words form one range)."""
+    words_a, words_b = list(_WORD.finditer(a)), list(_WORD.finditer(b))
+    matcher = difflib.SequenceMatcher(None, [w.group() for w in words_a], [w.group() for w in words_b],
+                                      autojunk=len(words_b) > 2000)
+    ranges_a, ranges_b = [], []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if i2 > i1:
+            ranges_a.append((words_a[i1].start(), words_a[i2 - 1].end()))
+        if j2 > j1:
+            ranges_b.append((words_b[j1].start(), words_b[j2 - 1].end()))
+    return ranges_a, ranges_b
+
+
+def render(report: pl.DataFrame, gathered: Gathered, config: Config, *, title: str = "dedup review",
+           inputs: list[str] = ()) -> str:
+    """The page's HTML for ``report`` and what :func:`gather` found."""
+    has_rule = "rule" in report.columns
+    sites = _per_site(report, gathered)
+    summary = _summary(report, gathered)
+    data = _rows(report, gathered, has_rule) | {
+        "summary": summary,
+        "pairs": _pairs(report, gathered, config),
+        "has_rule": has_rule,
+        "site_list": [s if s is not None else "" for s in sites["site"].head(SITES_LISTED)],
+    }
+    template = resources.files("dedup.report").joinpath("page.html").read_text(encoding="utf-8")
+    parts = {
+        "title": html.escape(title),
+        "inputs": html.escape(", ".join(inputs)),
+        "summary": _summary_html(summary),
+        "charts": "".join(f'<figure class="chart">{svg}</figure>' for svg in (
+            charts.similarity_svg(report), charts.cluster_sizes_svg(report), charts.boilerplate_svg(sites))),
+        "sites": _sites_html(sites),
+        "boilerplate": _boilerplate_html(report, has_rule),
+        "data": _script_json(data),
+    }
+    return re.sub(r"<!--@(\w+)-->", lambda m: parts[m.group(1)], template)
+
+
+def _script_json(data: dict) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``<`` can end it early."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def _summary(report: pl.DataFrame, gathered: Gathered) -> dict:
+    by_kind = dict(sorted(report.group_by("kind").len().iter_rows()))
+    dropped = report.filter(pl.col("block").is_null() & (pl.col("action") == "remove"))["doc_id"].n_unique()
+    return {"documents": gathered.documents, "blocks": gathered.blocks, "findings": len(report),
+            "by_kind": by_kind, "chars_removed": sum(gathered.chars_removed.values()), "docs_dropped": dropped,
+            "sites": len(gathered.site_documents), "documents_with_text": len(gathered.texts)}
+
+
+def _per_site(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
+    """One row per site: documents, findings, boilerplate findings and characters removed, the sites
+    with most findings first."""
+    docs = pl.DataFrame({"doc_id": list(gathered.sites), "site": list(gathered.sites.values()),
+                         "removed": [gathered.chars_removed.get(d, 0) for d in gathered.sites]},
+                        schema={"doc_id": pl.String, "site": pl.String, "removed": pl.Int64})
+    counts = report.select("doc_id", "kind").join(docs.select("doc_id", "site"), on="doc_id", how="left").group_by(
+        "site").agg(findings=pl.len(), boilerplate=(pl.col("kind") == "boilerplate").sum())
+    sizes = pl.DataFrame({"site": list(gathered.site_documents), "documents": list(gathered.site_documents.values())},
+                         schema={"site": pl.String, "documents": pl.Int64})
+    return (sizes.join(counts, on="site", how="left", nulls_equal=True)
+            .join(docs.group_by("site").agg(chars_removed=pl.col("removed").sum()), on="site", how="left",
+                  nulls_equal=True)
+            .fill_null(0)
+            .sort(["findings", "documents", "site"], descending=[True, True, False], nulls_last=True))
+
+
+def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
+    """The findings as columns of numbers: documents, sites, kinds, actions, texts and rules by
+    their index in a list of each. Beyond MAX_ROWS an even sample, with the sampled documents' rows."""
+    total = len(report)
+    rows = report.with_row_index("row")
+    if total > MAX_ROWS:
+        step = -(-total // MAX_ROWS)
+        texts = pl.Series(list(gathered.texts), dtype=pl.String).implode()
+        rows = rows.filter((pl.col("row") % step == 0) | pl.col("doc_id").is_in(texts))
+    doc_ids = pl.concat([rows["doc_id"], rows["kept_doc"].drop_nulls()]).unique(maintain_order=True)
+    doc_index = {d: i for i, d in enumerate(doc_ids)}
+    site_names = sorted({gathered.sites.get(d) or "" for d in doc_ids})
+    site_index = {s: i for i, s in enumerate(site_names)}
+    strings: dict[str, int] = {}
+
+    def coded(values: list[str | None]) -> list[int]:
+        return [-1 if v is None else strings.setdefault(v, len(strings)) for v in values]
+
+    kinds = sorted(rows["kind"].unique())
+    actions = sorted(rows["action"].unique())
+    columns = {
+        "doc": [doc_index[d] for d in rows["doc_id"]],
+        "block": rows["block"].fill_null(-1).to_list(),
+        "start": rows["start"].to_list(),
+        "end": rows["end"].to_list(),
+        "kind": [kinds.index(k) for k in rows["kind"]],
+        "cluster": rows["cluster"].fill_null(-1).to_list(),
+        "size": rows["cluster_size"].fill_null(0).to_list(),
+        "sim": [None if s is None else round(s, 4) for s in rows["similarity"]],
+        "kept_doc": [-1 if d is None else doc_index[d] for d in rows["kept_doc"]],
+        "kept_block": rows["kept_block"].fill_null(-1).to_list(),
+        "action": [actions.index(a) for a in rows["action"]],
+        "text": coded(rows["text"].str.slice(0, ROW_TEXT_CHARS).to_list()),
+    }
+    if has_rule:
+        columns["rule"] = coded(rows["rule"].to_list())
+    return {"rows": columns, "row_numbers": rows["row"].to_list() if total > MAX_ROWS else None,
+            "rows_total": total, "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
+            "doc_site": [site_index[gathered.sites.get(d) or ""] for d in doc_ids], "sites": site_names,
+            "strings": list(strings),
+            "texts": {str(doc_index[d]): t for d, t in gathered.texts.items() if d in doc_index}}
+
+
+def _pairs(report: pl.DataFrame, gathered: Gathered, config: Config) -> dict[str, list]:
+    """For each finding (by report row) whose copy and kept copy the page holds whole: the kept
+    copy's span and the changed words of both, ``[kept_start, kept_end, kept_changes, changes]``
+    (changes flat, offsets into each document's text)."""
+    texts = gathered.texts
+    rows = report.with_row_index("row").filter(
+        pl.col("doc_id").is_in(pl.Series(list(texts), dtype=pl.String).implode())
+        & pl.col("kept_doc").is_in(pl.Series(list(texts), dtype=pl.String).implode()))
+    blocks = _kept_blocks(rows, texts, config.unit)
+    pairs = {}
+    for row in rows.iter_rows(named=True):
+        text, kept_text = texts[row["doc_id"]], texts[row["kept_doc"]]
+        if row["block"] is None:
+            kept_span = (0, len(kept_text))
+        elif (span := blocks.get((row["kept_doc"], row["kept_block"]))) is not None:
+            kept_span = span
+        else:
+            continue
+        start, end = row["start"], row["end"]
+        kept_changes, changes = changed_words(kept_text[kept_span[0]:kept_span[1]], text[start:end])
+        pairs[str(row["row"])] = [*kept_span, [o + kept_span[0] for r in kept_changes for o in r],
+                                  [o + start for r in changes for o in r]]
+    return pairs
+
+
+def _kept_blocks(rows: pl.DataFrame, texts: dict[str, str], unit: str) -> dict[tuple[str, int], tuple[int, int]]:
+    """Spans of the kept blocks that ``rows`` name, by (document id, block), segmented as the run did."""
+    kept = rows.filter(pl.col("kept_block").is_not_null())["kept_doc"].unique().to_list()
+    if not kept:
+        return {}
+    docs = pl.DataFrame({"doc": range(len(kept)), "text": [texts[d] for d in kept]},
+                        schema={"doc": pl.Int64, "text": pl.String})
+    return {(kept[d], b): (s, e) for d, b, s, e in segment(docs, unit).select("doc", "block", "start", "end").iter_rows()}
+
+
+def _summary_html(summary: dict) -> str:
+    cards = [("documents", summary["documents"]), ("blocks", summary["blocks"]), ("findings", summary["findings"]),
+             *summary["by_kind"].items(), ("characters removed", summary["chars_removed"]),
+             ("documents dropped", summary["docs_dropped"]), ("sites", summary["sites"])]
+    return "".join(f'<div class="card"><b data-count="{html.escape(name)}">{value:,}</b>{html.escape(name)}</div>'
+                   for name, value in cards)
+
+
+def _sites_html(sites: pl.DataFrame) -> str:
+    head = "<tr><th>site</th><th>documents</th><th>findings</th><th>boilerplate</th><th>characters removed</th></tr>"
+    body = "".join(
+        f"<tr><td>{html.escape(s) if s is not None else '<i>(no site)</i>'}</td><td>{d:,}</td><td>{f:,}</td>"
+        f"<td>{b:,}</td><td>{c:,}</td></tr>"
+        for s, d, f, b, c in sites.head(SITES_LISTED).select(
+            "site", "documents", "findings", "boilerplate", "chars_removed").iter_rows())
+    more = f'<p class="note">{len(sites) - SITES_LISTED:,} more sites not listed.</p>' if len(sites) > SITES_LISTED else ""
+    return f'<table class="grid" id="site-table">{head}{body}</table>{more}'
+
+
+def _boilerplate_html(report: pl.DataFrame, has_rule: bool) -> str:
+    found = report.filter(pl.col("kind") == "boilerplate")
+    if found.is_empty():
+        return '<p class="note">No boilerplate in this report.</p>'
+    top = (found.group_by("cluster").agg(copies=pl.len(), documents=pl.col("doc_id").n_unique(),
+                                          rule=pl.col("rule").first() if has_rule else pl.lit(""),
+                                          text=pl.col("text").first())
+           .sort(["copies", "cluster"], descending=[True, False]).head(BOILERPLATE_LISTED))
+    head = f"<tr><th>copies</th><th>documents</th>{'<th>rule</th>' if has_rule else ''}<th>text</th></tr>"
+    body = "".join(
+        f"<tr><td>{n:,}</td><td>{d:,}</td>" + (f"<td>{html.escape(r or '')}</td>" if has_rule else "")
+        + f"<td class=\"text\">{html.escape(t or '')}</td></tr>"
+        for n, d, r, t in top.select("copies", "documents", "rule", "text").iter_rows())
+    return f'<table class="grid" id="boilerplate-table">{head}{body}</table>'
