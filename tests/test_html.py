@@ -1,0 +1,280 @@
+"""The review page (dedup.report.html): its data checked in Python, its script in headless Chromium.
+
+The browser tests drive Debian's chromium through Playwright (no browser download) and are skipped
+only when chromium or Playwright is absent; .ci/run installs both.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import sentence, write_jsonl
+from dedup.config import Config, ConfigError
+from dedup.corpus import InputError, open_sources
+from dedup.pipeline import run
+from dedup.report import html as page
+from dedup.report.html import changed_words, render, write_html
+from dedup.report.review import gather, sample_documents
+
+CHROMIUM = "/usr/bin/chromium"
+CONFIG = Config(site_field="url", workers=1)
+EDITED_WORD = "Zanzibarquox"
+
+
+def review_corpus(path: Path) -> Path:
+    """Three sites of six pages, each page with its site's menu and a copyright line (boilerplate);
+    one page repeats a body line (repeat), one page is republished with a word changed
+    (duplicate_doc), and one site's copyright line carries an emoji (offsets beyond UTF-16)."""
+    records = []
+    for site in range(3):
+        for number in range(6):
+            body = [sentence(30, 1000 * site + 10 * number + k) for k in range(5)]
+            lines = [f"Home | News | Sport | Weather {site}", *body,
+                     "Copyright 2024 The Example Times, all rights reserved" + (" \U0001F600" if site == 2 else "")]
+            if number == 2:
+                lines.insert(4, body[1])
+            records.append({"id": f"s{site}-{number}", "url": f"https://site{site}.example/{number}",
+                            "text": "\n".join(lines) + "\n"})
+    copy = dict(records[1], id="copy", url="https://site0.example/copy")
+    words = copy["text"].split(" ")
+    words[12] = EDITED_WORD
+    copy["text"] = " ".join(words)
+    return write_jsonl(path, [*records, copy])
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    """The corpus, its report (CSV and frame), the run's stats and its page."""
+    folder = tmp_path_factory.mktemp("review")
+    corpus = review_corpus(folder / "corpus.jsonl")
+    frame, stats = run([str(corpus)], CONFIG, report=folder / "report.csv")
+    target = folder / "page.html"
+    write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, target, stats=stats)
+    return corpus, frame, stats, target
+
+
+def page_data(target: Path) -> dict:
+    import json
+
+    text = target.read_text(encoding="utf-8")
+    return json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S).group(1))
+
+
+def test_changed_words_marks_only_the_words_that_differ():
+    kept, removed = changed_words("one two three four", "one two 3 four five")
+    assert kept == [(8, 13)]
+    assert removed == [(8, 9), (15, 19)]
+    assert changed_words("same words", "same words") == ([], [])
+
+
+def test_sample_takes_every_kind_in_turn_and_the_kept_copy():
+    report = pl.DataFrame({"doc_id": ["a", "b", "c", "d", "e"], "kind": ["boilerplate"] * 3 + ["duplicate_doc"] * 2,
+                           "cluster": [0, 0, 0, 1, 2], "kept_doc": [None, None, None, "k", "m"]})
+    assert sample_documents(report, max_docs=4) == ["a", "b", "c", "d"]
+    assert sample_documents(report, max_docs=10) == ["a", "b", "c", "d", "k", "e", "m"]
+
+
+def test_page_counts_are_the_reports_and_the_runs(scanned):
+    _, frame, stats, target = scanned
+    summary = page_data(target)["summary"]
+    assert summary["by_kind"] == dict(frame.group_by("kind").len().iter_rows())
+    assert summary["findings"] == len(frame) == sum(stats.findings.values())
+    assert (summary["documents"], summary["blocks"]) == (stats.documents, stats.blocks)
+    # counted again from the texts, as cleaning counts them
+    assert summary["chars_removed"] == stats.chars_removed > 0
+    assert summary["docs_dropped"] == stats.docs_dropped == 1
+
+
+def test_review_of_a_report_counts_what_the_run_counted(scanned, tmp_path):
+    corpus, frame, stats, _ = scanned
+    report = pl.read_csv(corpus.parent / "report.csv", schema_overrides={"kept_doc": pl.String})
+    target = tmp_path / "again.html"
+    write_html(report, open_sources([str(corpus)], CONFIG), CONFIG, target)  # no stats: blocks counted anew
+    summary = page_data(target)["summary"]
+    assert (summary["documents"], summary["blocks"], summary["chars_removed"]) == (
+        stats.documents, stats.blocks, stats.chars_removed)
+
+
+def test_page_is_the_same_bytes_every_time_and_fetches_nothing(scanned, tmp_path):
+    corpus, frame, stats, target = scanned
+    again = tmp_path / "page.html"
+    write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, again, stats=stats)
+    assert again.read_bytes() == target.read_bytes()
+    text = target.read_text(encoding="utf-8")
+    # the charts' SVG refers to its own parts only (href="#id", url(#id))
+    assert not re.search(r"""\b(src|href)\s*=\s*["'](?!#)|<link\b|@import|url\(\s*(?!#)""", text)
+    assert "default-src 'none'" in text
+
+
+def test_kept_copy_and_changed_word_are_paired(scanned):
+    _, frame, _, target = scanned
+    data = page_data(target)
+    row = frame.with_row_index().filter(pl.col("kind") == "duplicate_doc")["index"][0]
+    kept_start, kept_end, kept_changes, changes = data["pairs"][str(row)]
+    copy = data["texts"][str(data["docs"].index("copy"))]
+    original = data["texts"][str(data["docs"].index("s0-1"))]
+    assert (kept_start, kept_end) == (0, len(original))
+    assert [copy[a:b] for a, b in zip(changes[::2], changes[1::2])] == [EDITED_WORD]
+    assert [original[a:b] for a, b in zip(kept_changes[::2], kept_changes[1::2])] == [original.split(" ")[12]]
+
+
+def test_a_rule_column_labels_the_findings_when_present(scanned):
+    corpus, frame, _, _ = scanned
+    ruled = frame.with_columns(rule=pl.when(pl.col("kind") == "boilerplate").then(pl.lit("site 6 of 6 pages"))
+                               .otherwise(pl.col("kind")))
+    sources = open_sources([str(corpus)], CONFIG)
+    gathered = gather(ruled, sources, CONFIG, sample_documents(ruled))
+    text = render(ruled, gathered, CONFIG)
+    assert "<th>rule</th>" in text and "site 6 of 6 pages" in text
+    assert "site 6 of 6 pages" not in render(frame, gathered, CONFIG)
+
+
+def test_findings_beyond_the_cap_are_sampled_but_counted_whole(scanned, monkeypatch):
+    corpus, frame, _, _ = scanned
+    monkeypatch.setattr(page, "MAX_ROWS", 10)
+    sources = open_sources([str(corpus)], CONFIG)
+    gathered = gather(frame, sources, CONFIG, ["s1-3"])
+    import json
+
+    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered, CONFIG), re.S).group(1))
+    listed = data["row_numbers"]
+    assert data["summary"]["findings"] == data["rows_total"] == len(frame)
+    assert len(listed) < len(frame)
+    # an even sample, plus every row of the documents shown whole
+    whole = frame.with_row_index().filter(pl.col("doc_id") == "s1-3")["index"].to_list()
+    assert set(whole) <= set(listed) and 0 in listed
+
+
+def test_a_report_naming_a_missing_document_is_refused_by_line(scanned):
+    corpus, frame, _, _ = scanned
+    wrong = frame.with_columns(doc_id=pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("nowhere")).otherwise("doc_id"))
+    with pytest.raises(InputError, match=r"report.csv, line 5: document 'nowhere' is not in the inputs"):
+        gather(wrong, open_sources([str(corpus)], CONFIG), CONFIG, [], origin="report.csv")
+
+
+def test_a_span_beyond_the_text_is_refused_by_line(scanned):
+    corpus, frame, _, _ = scanned
+    wrong = frame.with_columns(end=pl.when(pl.int_range(pl.len()) == 0).then(10**6).otherwise("end"))
+    with pytest.raises(InputError, match=r"r.csv, line 2: span ends at 1000000 but document 's0-0' has \d+ characters"):
+        gather(wrong, open_sources([str(corpus)], CONFIG), CONFIG, [], origin="r.csv")
+
+
+def test_missing_matplotlib_is_one_line_naming_the_extra(scanned, monkeypatch, tmp_path):
+    corpus, frame, stats, _ = scanned
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ConfigError, match=r"^--html needs matplotlib: pip install 'dedup\[html\]'$"):
+        write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, tmp_path / "p.html", stats=stats)
+    assert not (tmp_path / "p.html").exists()
+
+
+# --- in the browser -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
+                                              else shutil.which("chromium"), headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def opened(browser, scanned):
+    """The page open in a new tab, with what it logged and requested."""
+    target = scanned[3]
+    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems, requests = [], []
+    tab.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on("request", lambda request: requests.append(request.url))
+    tab.goto(target.as_uri())
+    tab.wait_for_selector("body[data-ready='1']")
+    yield tab, problems, requests
+    tab.close()
+
+
+def shown(tab, count: int) -> None:
+    """Wait until the page lists ``count`` findings (its filters wait a moment after each keystroke)."""
+    from playwright.sync_api import expect
+
+    expect(tab.locator("#count")).to_have_attribute("data-shown", str(count))
+
+
+def listed_kinds(tab) -> list[str]:
+    return tab.locator("#findings tbody tr td:nth-child(3)").all_inner_texts()
+
+
+def test_page_opens_without_console_errors_or_requests(opened, scanned):
+    tab, problems, requests = opened
+    assert problems == []
+    assert requests == [scanned[3].as_uri()]
+
+
+def test_shown_counts_equal_the_reports(opened, scanned):
+    tab, _, _ = opened
+    frame = scanned[1]
+    for kind, count in frame.group_by("kind").len().iter_rows():
+        assert tab.inner_text(f"[data-count='{kind}']") == f"{count:,}"
+    assert tab.inner_text("[data-count='findings']") == f"{len(frame):,}"
+    assert tab.inner_text("#count") == f"{len(frame)} of {len(frame)} findings"
+    assert len(listed_kinds(tab)) == len(frame)
+
+
+def test_a_kind_filter_lists_that_kind_only(opened, scanned):
+    tab, _, _ = opened
+    frame = scanned[1]
+    tab.select_option("#f-kind", "repeat")
+    repeats = len(frame.filter(pl.col("kind") == "repeat"))
+    shown(tab, repeats)
+    assert set(listed_kinds(tab)) == {"repeat"} and len(listed_kinds(tab)) == repeats
+
+
+def test_search_and_site_filters_narrow_the_list(opened, scanned):
+    tab, _, _ = opened
+    frame = scanned[1]
+    tab.fill("#search", "weather 1")
+    shown(tab, 6)
+    assert all("Weather 1" in t for t in tab.locator("#findings tbody td.text").all_inner_texts())
+    tab.fill("#search", "")
+    tab.fill("#f-site", "site2")
+    expected = len(frame.filter(pl.col("doc_id").str.starts_with("s2-")))
+    shown(tab, expected)
+    assert set(tab.locator("#findings tbody td:first-child").all_inner_texts()) == {f"s2-{n}" for n in range(6)}
+
+
+def test_cluster_view_shows_the_kept_copy_beside_the_removed_one(opened, scanned):
+    tab, _, _ = opened
+    frame = scanned[1]
+    cluster = frame.filter(pl.col("kind") == "duplicate_doc")["cluster"][0]
+    tab.select_option("#f-kind", "duplicate_doc")
+    shown(tab, 1)
+    tab.locator("#findings tbody a.link", has_text=str(cluster)).click()
+    card = tab.locator(f".cluster[data-cluster='{cluster}']")
+    kept, removed = card.locator(".copy.kept"), card.locator(".copy.removed")
+    assert "kept: s0-1" in kept.inner_text() and "copy" in removed.inner_text()
+    assert removed.locator("mark").all_inner_texts() == [EDITED_WORD]
+    assert len(kept.locator("mark").all_inner_texts()) == 1
+    # the rest of both copies is the same text
+    assert kept.inner_text().split("\n", 1)[1].replace(kept.locator("mark").inner_text(), EDITED_WORD) == \
+        removed.inner_text().split("\n", 1)[1]
+
+
+def test_document_view_strikes_out_removed_spans_with_their_label(opened, scanned):
+    tab, _, _ = opened
+    frame = scanned[1]
+    tab.click(".tabs button[data-tab=documents]")
+    tab.click("#doc-list [data-doc]:has-text('s2-2')")
+    struck = tab.locator("#doc-text del").all_inner_texts()
+    rows = frame.filter(pl.col("doc_id") == "s2-2").sort("start")
+    assert struck == rows["text"].to_list()  # the emoji line too: offsets count code points
+    labels = tab.locator("#doc-text .label").all_inner_texts()
+    assert labels == [k if s is None or s >= 1 else f"{k} {s:.2f}" for k, s in rows.select("kind", "similarity").iter_rows()]
