@@ -16,8 +16,8 @@ import pytest
 
 from conftest import sentence, write_jsonl
 from dedup.config import Config, ConfigError
-from dedup.corpus import InputError, open_sources
-from dedup.pipeline import run
+from dedup.api import run
+from dedup.io.sources import InputError, open_sources
 from dedup.report import html as page
 from dedup.report.html import changed_words, render, write_html
 from dedup.report.review import gather, sample_documents

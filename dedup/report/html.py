@@ -21,14 +21,15 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-from dedup.blocks import segment
 from dedup.config import Config
-from dedup.corpus import Source
+from dedup.fingerprint.segment import segment
+from dedup.io.publish import write_to
+from dedup.io.sources import Source
 from dedup.report import charts
+from dedup.stats import RunStats
 from dedup.report.review import Gathered, gather, sample_documents
 
 # Findings the page lists (beyond: an even sample), and the characters of each one's text it keeps.
@@ -38,17 +39,12 @@ SITES_LISTED = 200
 BOILERPLATE_LISTED = 50
 _WORD = re.compile(r"\S+")
 
-if TYPE_CHECKING:
-    from dedup.pipeline import RunStats
-
 
 def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path, *,
                stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review") -> None:
     """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
     (whole or not at all). ``stats``, a run's own, gives the documents and blocks without counting
     them again."""
-    from dedup.pipeline import write_to  # the pipeline calls this module: imported when first needed
-
     charts.require()
     gathered = gather(report, sources, config, sample_documents(report), count_blocks=stats is None, origin=origin)
     if stats is not None:

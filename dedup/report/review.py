@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from dedup.batches import record_batches
-from dedup.blocks import segment
 from dedup.config import Config
-from dedup.corpus import Counters, InputError, Source
+from dedup.fingerprint.segment import segment
+from dedup.io.batches import record_batches
+from dedup.io.sources import Counters, InputError, Source
 
 # Documents whose whole text the page carries, and the most characters one of them may have.
 MAX_DOCS = 400
@@ -113,7 +113,7 @@ def _check_spans(docs: pl.DataFrame, spans: pl.DataFrame, origin: str) -> None:
 
 def _removed_chars(docs: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     """Per document, the characters cleaning cuts: the whole text of a dropped one, else each removed
-    block with the line break after it (as :mod:`dedup.texts` counts them)."""
+    block with the line break after it (as :mod:`dedup.store.texts` counts them)."""
     cut = removed.join(docs.select("doc_id", "text", "chars"), on="doc_id")
     after = pl.col("text").str.slice(pl.col("end"), 2)
     gap = pl.when(after.str.starts_with("\r\n")).then(2).when(after.str.starts_with("\n")).then(1).otherwise(0)
