@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import sentence, write_jsonl
+import dedup
+from conftest import error_lines, sentence, write_jsonl
 from dedup.config import Config, ConfigError
 from dedup.api import run
 from dedup.io.sources import InputError, open_sources
@@ -91,14 +92,59 @@ def test_page_counts_are_the_reports_and_the_runs(scanned):
     assert summary["docs_dropped"] == stats.docs_dropped == 1
 
 
-def test_review_of_a_report_counts_what_the_run_counted(scanned, tmp_path):
-    corpus, frame, stats, _ = scanned
-    report = pl.read_csv(corpus.parent / "report.csv", schema_overrides={"kept_doc": pl.String})
-    target = tmp_path / "again.html"
-    write_html(report, open_sources([str(corpus)], CONFIG), CONFIG, target)  # no stats: blocks counted anew
-    summary = page_data(target)["summary"]
+def test_review_of_the_report_csv_makes_the_same_page_as_the_run(scanned, tmp_path):
+    corpus, frame, stats, target = scanned
+    again = tmp_path / "again.html"
+    # no stats: documents and blocks are counted anew
+    result = dedup.review(corpus, report=corpus.parent / "report.csv", html=again, site_field="url")
+    summary = page_data(again)["summary"]
     assert (summary["documents"], summary["blocks"], summary["chars_removed"]) == (
         stats.documents, stats.blocks, stats.chars_removed)
+    assert (result.stats.documents, result.stats.blocks, result.stats.chars_removed, result.stats.findings) == (
+        stats.documents, stats.blocks, stats.chars_removed, stats.findings)
+    assert again.read_bytes() == target.read_bytes()
+
+
+def test_cli_scan_clean_and_review_write_the_page(cli_inprocess, tmp_path):
+    corpus = review_corpus(tmp_path / "c.jsonl")
+    scanned = cli_inprocess("scan", corpus, "--site-field", "url", "--workers", "1", "--html", "scan.html")
+    assert scanned.code == 0 and "review page: scan.html" in scanned.stderr
+    cleaned = cli_inprocess("clean", corpus, "--out", "clean.jsonl", "--site-field", "url", "--workers", "1",
+                            "--report", "clean.csv", "--html", "clean.html", "--quiet")
+    assert cleaned.code == 0 and cleaned.stderr == ""
+    reviewed = cli_inprocess("review", "clean.csv", corpus, "--site-field", "url", "--html", "review.html")
+    assert reviewed.code == 0, reviewed.stderr
+    pages = [(tmp_path / name).read_bytes() for name in ("scan.html", "clean.html", "review.html")]
+    assert pages[0] == pages[1] == pages[2]
+    assert page_data(tmp_path / "scan.html")["summary"]["findings"] == len(pl.read_csv(tmp_path / "clean.csv"))
+
+
+def test_cli_review_of_a_bad_report_names_the_line_and_writes_nothing(cli_inprocess, tmp_path):
+    corpus = review_corpus(tmp_path / "c.jsonl")
+    assert cli_inprocess("scan", corpus, "--site-field", "url", "--workers", "1", "--quiet").code == 0
+    lines = (tmp_path / "dedup-report.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace(",remove,", ",erase,")
+    (tmp_path / "bad.csv").write_text("".join(lines), encoding="utf-8")
+    done = cli_inprocess("review", "bad.csv", corpus, "--site-field", "url", "--html", "page.html")
+    assert done.code == 1
+    assert error_lines(done.stderr) == ["dedup: error: bad.csv, line 4: action 'erase' is not what dedup writes there"]
+    assert not (tmp_path / "page.html").exists()
+    done = cli_inprocess("review", "dedup-report.csv", tmp_path / "other.jsonl", "--html", "page.html")
+    assert done.code == 1 and "other.jsonl: no such file or folder" in done.stderr
+    write_jsonl(tmp_path / "other.jsonl", [{"id": "x", "text": "nothing here"}])
+    done = cli_inprocess("review", "dedup-report.csv", tmp_path / "other.jsonl", "--html", "page.html")
+    assert done.code == 1
+    assert error_lines(done.stderr) == ["dedup: error: dedup-report.csv, line 2: document 's0-0' is not in the inputs "
+                                        "(give the inputs of the run, in the same order, with the same --id-field)"]
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_html_keyword_of_the_api(tmp_path):
+    corpus = review_corpus(tmp_path / "c.jsonl")
+    frame = dedup.scan(corpus, html=tmp_path / "scan.html", site_field="url", workers=1).findings
+    assert page_data(tmp_path / "scan.html")["summary"]["findings"] == len(frame)
+    dedup.clean(corpus, tmp_path / "out.jsonl", html=tmp_path / "clean.html", site_field="url", workers=1)
+    assert (tmp_path / "clean.html").read_bytes() == (tmp_path / "scan.html").read_bytes()
 
 
 def test_page_is_the_same_bytes_every_time_and_fetches_nothing(scanned, tmp_path):

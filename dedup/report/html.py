@@ -29,6 +29,7 @@ from dedup.fingerprint.segment import segment
 from dedup.io.publish import write_to
 from dedup.io.sources import Source
 from dedup.report import charts
+from dedup.report.csv import safe_text
 from dedup.stats import RunStats
 from dedup.report.review import Gathered, gather, sample_documents
 
@@ -41,16 +42,24 @@ _WORD = re.compile(r"\S+")
 
 
 def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path, *,
-               stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review") -> None:
+               stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review",
+               read_back: bool = False) -> RunStats:
     """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
     (whole or not at all). ``stats``, a run's own, gives the documents and blocks without counting
-    them again."""
+    them again. ``read_back``: the report was read from its CSV, whose texts are already escaped and
+    similarities rounded; a run's frame is made so here, so that both give the same page. Returns
+    the counts the page shows, as a run's stats."""
     charts.require()
+    if not read_back:
+        report = report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4))
     gathered = gather(report, sources, config, sample_documents(report), count_blocks=stats is None, origin=origin)
     if stats is not None:
         gathered.blocks = stats.blocks
     page = render(report, gathered, config, title=title, inputs=[str(s.path) for s in sources]).encode()
     write_to(target, lambda out: out.write(page))
+    summary = _summary(report, gathered)
+    return RunStats(documents=summary["documents"], blocks=summary["blocks"], findings=summary["by_kind"],
+                    chars_removed=summary["chars_removed"], docs_dropped=summary["docs_dropped"])
 
 
 def changed_words(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -24,6 +25,7 @@ from dedup.config import Config
 from dedup.fingerprint.segment import segment
 from dedup.io.batches import record_batches
 from dedup.io.sources import Counters, InputError, Source
+from dedup.schemas import KINDS, REPORT_SCHEMA
 
 # Documents whose whole text the page carries, and the most characters one of them may have.
 MAX_DOCS = 400
@@ -43,6 +45,34 @@ class Gathered:
     sites: dict[str, str | None] = field(default_factory=dict)
     chars_removed: dict[str, int] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+
+
+def read_report(path: Path) -> pl.DataFrame:
+    """A report CSV written by dedup, typed as the run wrote it (and its ``rule`` column when it has
+    one); a missing column or a value that is not of its type is an :class:`InputError` naming the
+    line."""
+    try:
+        raw = pl.read_csv(path, infer_schema=False, quote_char='"')
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (pl.exceptions.PolarsError, UnicodeDecodeError) as problem:
+        raise InputError(f"{path}: not a CSV report ({str(problem).splitlines()[0]})") from None
+    missing = [c for c in REPORT_SCHEMA if c not in raw.columns]
+    if missing:
+        raise InputError(f"{path}, line 1: not a dedup report, no column {', '.join(missing)}")
+    schema = REPORT_SCHEMA | ({"rule": pl.String} if "rule" in raw.columns else {})
+    typed = raw.select(list(schema)).with_columns(pl.col(c).cast(t, strict=False) for c, t in schema.items())
+    wrong = raw.select(list(schema)).with_row_index("line", offset=2).with_columns(
+        bad=pl.concat_list(pl.when(pl.col(c).is_not_null() & typed[c].is_null().alias(c)).then(pl.lit(c))
+                           for c in schema).list.drop_nulls(),
+        odd=pl.when(~pl.col("kind").is_in(KINDS)).then(pl.lit("kind"))
+        .when(~pl.col("action").is_in(["keep", "remove"])).then(pl.lit("action")))
+    wrong = wrong.filter((pl.col("bad").list.len() > 0) | pl.col("odd").is_not_null())
+    if len(wrong):
+        row = wrong.row(0, named=True)
+        column = row["odd"] or row["bad"][0]
+        raise InputError(f"{path}, line {row['line']}: {column} {row[column]!r} is not what dedup writes there")
+    return typed
 
 
 def sample_documents(report: pl.DataFrame, max_docs: int = MAX_DOCS) -> list[str]:
