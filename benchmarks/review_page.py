@@ -87,13 +87,15 @@ def screenshot(docs: int, out: Path) -> None:
         target, *_ = build(docs, Path(tmp))
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            tab = browser.new_page(viewport={"width": 1200, "height": 1500}, device_scale_factor=1)
+            tab = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=0.75)
             tab.goto(target.as_uri())
             tab.wait_for_selector("body[data-ready='1']")
             tab.select_option("#f-kind", "duplicate_block")
             tab.click(".tabs button[data-tab=clusters]")
-            tab.wait_for_selector(".cluster .copy.kept")
-            tab.screenshot(path=str(out), full_page=False)
+            tab.wait_for_selector(".cluster .copy.kept mark")
+            # the summary and charts, then the filters and the first clusters (the per-site tables hidden)
+            tab.add_style_tag(content="section.cols{display:none}")
+            tab.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1700})
             browser.close()
     print(f"{out}: {out.stat().st_size / 1024:.0f} KiB")
 

@@ -38,7 +38,7 @@ def require() -> None:
         raise ConfigError("--html needs matplotlib: pip install 'dedup[html]'") from None
 
 
-def _figure(width: float = 4.6, height: float = 2.6) -> Figure:
+def _figure(width: float = 4.0, height: float = 2.6) -> Figure:
     require()
     from matplotlib import rcParams
     from matplotlib.figure import Figure
@@ -56,13 +56,16 @@ def _svg(figure: Figure) -> str:
 
 
 def _plain_numbers(axes, *which: str) -> None:
-    """Log axes labelled 1, 10, 100 (not 10^0), without labels on minor ticks."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    """Log axes labelled 1, 2, 5, 10, 20, 50 ... (not 10^0); other minor ticks unlabelled."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value: float, _) -> str:
+        return f"{value:,.0f}" if f"{value:.0e}"[0] in "125" else ""
 
     for name in which:
         axis = getattr(axes, f"{name}axis")
-        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-        axis.set_minor_formatter(NullFormatter())
+        axis.set_major_formatter(FuncFormatter(label))
+        axis.set_minor_formatter(FuncFormatter(label))
 
 
 def _empty(figure: Figure, title: str, note: str) -> str:
@@ -107,8 +110,8 @@ def cluster_sizes_svg(report: pl.DataFrame) -> str:
         return _empty(figure, title, "no clusters in this report")
     axes = figure.add_subplot()
     for kind, part in sorted(sizes.partition_by("kind", as_dict=True).items()):
-        axes.plot(part["size"].to_numpy(), part["len"].to_numpy(), marker="o", markersize=3, linewidth=1,
-                  label=kind[0], color=KIND_COLOURS.get(kind[0]))
+        axes.plot(part["size"].to_numpy(), part["len"].to_numpy(), marker="o", markersize=4, linestyle="none",
+                  label=kind[0], color=KIND_COLOURS.get(kind[0]), alpha=0.8)
     axes.set_xscale("log")
     axes.set_yscale("log")
     _plain_numbers(axes, "x", "y")
