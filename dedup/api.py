@@ -114,7 +114,7 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
             raise InputError(f"{html}: the review page would overwrite an input")
         stats = write_html(frame, sources, config, Path(html), origin=str(report), read_back=True)
     if not quiet:
-        print(f"review page: {html}", file=sys.stderr)
+        print(f"review page: {html}", file=sys.stderr, flush=True)
     return Result(frame, stats)
 
 
@@ -144,7 +144,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
     if not quiet:
         print_summary(frame, stats, outputs["report"], outputs["out"])
         if html is not None:
-            print(f"review page: {html}", file=sys.stderr)
+            print(f"review page: {html}", file=sys.stderr, flush=True)
     return Result(frame, stats, cleaned, fail_on_findings)
 
 
