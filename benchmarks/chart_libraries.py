@@ -12,10 +12,10 @@ Usage (install either library, or both into a folder given by PYTHONPATH):
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import io
 import re
 import time
+from importlib import metadata
 
 import numpy as np
 import polars as pl

@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import describe_dedup  # noqa: E402
-from corpus_gen import corpus, format_counts  # noqa: E402
+from _common import describe_dedup
+from corpus_gen import corpus, format_counts
 
-from dedup.api import run  # noqa: E402
-from dedup.config import Config  # noqa: E402
-from dedup.io.sources import open_sources  # noqa: E402
-from dedup.report.html import write_html  # noqa: E402
+from dedup.api import run
+from dedup.config import Config
+from dedup.io.sources import open_sources
+from dedup.report.html import write_html
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -56,7 +56,7 @@ def open_times(target: Path, repeats: int) -> dict[str, list[float]]:
         for _ in range(repeats):
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             problems: list[str] = []
-            tab.on("pageerror", lambda error: problems.append(str(error)))
+            tab.on("pageerror", lambda error, seen=problems: seen.append(str(error)))
             clock = time.perf_counter()
             tab.goto(target.as_uri(), timeout=120_000)
             tab.wait_for_selector("body[data-ready='1']", timeout=120_000)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import error_lines, sentence, write_jsonl
 
 import dedup
-from conftest import error_lines, sentence, write_jsonl
-from dedup.config import Config, ConfigError
 from dedup.api import run
+from dedup.config import Config, ConfigError
 from dedup.io.sources import InputError, open_sources
 from dedup.report import html as page
 from dedup.report.html import changed_words, render, write_html
@@ -64,7 +64,7 @@ def page_data(target: Path) -> dict:
     import json
 
     text = target.read_text(encoding="utf-8")
-    return json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S).group(1))
+    return json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.DOTALL).group(1))
 
 
 def test_changed_words_marks_only_the_words_that_differ():
@@ -93,7 +93,7 @@ def test_page_counts_are_the_reports_and_the_runs(scanned):
 
 
 def test_review_of_the_report_csv_makes_the_same_page_as_the_run(scanned, tmp_path):
-    corpus, frame, stats, target = scanned
+    corpus, _, stats, target = scanned
     again = tmp_path / "again.html"
     # no stats: documents and blocks are counted anew
     result = dedup.review(corpus, report=corpus.parent / "report.csv", html=again, site_field="url")
@@ -134,8 +134,8 @@ def test_cli_review_of_a_bad_report_names_the_line_and_writes_nothing(cli_inproc
     write_jsonl(tmp_path / "other.jsonl", [{"id": "x", "text": "nothing here"}])
     done = cli_inprocess("review", "dedup-report.csv", tmp_path / "other.jsonl", "--html", "page.html")
     assert done.code == 1
-    assert error_lines(done.stderr) == ["dedup: error: dedup-report.csv, line 2: document 's0-0' is not in the inputs "
-                                        "(give the inputs of the run, in the same order, with the same --id-field)"]
+    assert error_lines(done.stderr) == [("dedup: error: dedup-report.csv, line 2: document 's0-0' is not in the inputs "
+                                         "(give the inputs of the run, in the same order, with the same --id-field)")]
     assert not (tmp_path / "page.html").exists()
 
 
@@ -188,7 +188,7 @@ def test_findings_beyond_the_cap_are_sampled_but_counted_whole(scanned, monkeypa
     gathered = gather(frame, sources, CONFIG, ["s1-3"])
     import json
 
-    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered, CONFIG), re.S).group(1))
+    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered, CONFIG), re.DOTALL).group(1))
     listed = data["row_numbers"]
     assert data["summary"]["findings"] == data["rows_total"] == len(frame)
     assert len(listed) < len(frame)
@@ -260,7 +260,7 @@ def listed_kinds(tab) -> list[str]:
 
 
 def test_page_opens_without_console_errors_or_requests(opened, scanned):
-    tab, problems, requests = opened
+    _, problems, requests = opened
     assert problems == []
     assert requests == [scanned[3].as_uri()]
 

@@ -30,8 +30,8 @@ from dedup.io.publish import write_to
 from dedup.io.sources import Source
 from dedup.report import charts
 from dedup.report.csv import safe_text
-from dedup.stats import RunStats
 from dedup.report.review import Gathered, gather, sample_documents
+from dedup.stats import RunStats
 
 # Findings the page lists (beyond: an even sample), and the characters of each one's text it keeps.
 MAX_ROWS = 150_000
