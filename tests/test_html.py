@@ -273,6 +273,16 @@ def test_shown_counts_equal_the_reports(opened, scanned):
     assert tab.inner_text("[data-count='findings']") == f"{len(frame):,}"
     assert tab.inner_text("#count") == f"{len(frame)} of {len(frame)} findings"
     assert len(listed_kinds(tab)) == len(frame)
+    # per site: documents, findings, each kind
+    header = tab.locator("#site-table tr").first.locator("th").all_inner_texts()
+    kinds = sorted(frame["kind"].unique())
+    assert header == ["site", "documents", "findings", *[k.replace("_", " ") for k in kinds], "characters removed"]
+    for site in range(3):
+        ours = frame.filter(pl.col("doc_id").str.starts_with(f"s{site}-") | (
+            (pl.col("doc_id") == "copy") if site == 0 else pl.lit(False)))
+        cells = tab.locator("#site-table tr", has_text=f"site{site}.example").locator("td").all_inner_texts()
+        assert cells[1:3] == [str(6 + (site == 0)), str(len(ours))]
+        assert cells[3:3 + len(kinds)] == [str(len(ours.filter(pl.col("kind") == k))) for k in kinds]
 
 
 def test_a_kind_filter_lists_that_kind_only(opened, scanned):

@@ -119,18 +119,20 @@ def _summary(report: pl.DataFrame, gathered: Gathered) -> dict:
 
 
 def _per_site(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
-    """One row per site: documents, findings, boilerplate findings and characters removed, the sites
-    with most findings first."""
+    """One row per site: documents, findings, findings of each kind of the report and characters
+    removed, the sites with most findings first."""
     docs = pl.DataFrame({"doc_id": list(gathered.sites), "site": list(gathered.sites.values()),
                          "removed": [gathered.chars_removed.get(d, 0) for d in gathered.sites]},
                         schema={"doc_id": pl.String, "site": pl.String, "removed": pl.Int64})
+    kinds = sorted({*report["kind"].unique(), "boilerplate"})  # the boilerplate chart reads its column
     counts = report.select("doc_id", "kind").join(docs.select("doc_id", "site"), on="doc_id", how="left").group_by(
-        "site").agg(findings=pl.len(), boilerplate=(pl.col("kind") == "boilerplate").sum())
+        "site").agg(pl.len().alias("findings"), *((pl.col("kind") == k).sum().alias(k) for k in kinds))
     sizes = pl.DataFrame({"site": list(gathered.site_documents), "documents": list(gathered.site_documents.values())},
                          schema={"site": pl.String, "documents": pl.Int64})
     return (sizes.join(counts, on="site", how="left", nulls_equal=True)
             .join(docs.group_by("site").agg(chars_removed=pl.col("removed").sum()), on="site", how="left",
                   nulls_equal=True)
+            .select("site", "documents", "findings", *kinds, "chars_removed")
             .fill_null(0)
             .sort(["findings", "documents", "site"], descending=[True, True, False], nulls_last=True))
 
@@ -222,12 +224,12 @@ def _summary_html(summary: dict) -> str:
 
 
 def _sites_html(sites: pl.DataFrame) -> str:
-    head = "<tr><th>site</th><th>documents</th><th>findings</th><th>boilerplate</th><th>characters removed</th></tr>"
+    names = ["characters removed" if c == "chars_removed" else c.replace("_", " ") for c in sites.columns]
+    head = "<tr>" + "".join(f"<th>{html.escape(n)}</th>" for n in names) + "</tr>"
     body = "".join(
-        f"<tr><td>{html.escape(s) if s is not None else '<i>(no site)</i>'}</td><td>{d:,}</td><td>{f:,}</td>"
-        f"<td>{b:,}</td><td>{c:,}</td></tr>"
-        for s, d, f, b, c in sites.head(SITES_LISTED).select(
-            "site", "documents", "findings", "boilerplate", "chars_removed").iter_rows())
+        f"<tr><td>{html.escape(site) if site is not None else '<i>(no site)</i>'}</td>"
+        + "".join(f"<td>{n:,}</td>" for n in numbers) + "</tr>"
+        for site, *numbers in sites.head(SITES_LISTED).iter_rows())
     more = f'<p class="note">{len(sites) - SITES_LISTED:,} more sites not listed.</p>' if len(sites) > SITES_LISTED else ""
     return f'<table class="grid" id="site-table">{head}{body}</table>{more}'
 
