@@ -76,7 +76,7 @@ def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: 
 
     ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...).
     ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr.
-    ``html`` names a review page to write (:mod:`dedup.report.html`).
+    ``html`` names a review page to write (:mod:`dedup.report.html`; ``"-"``: stdout).
     """
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
                 fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
@@ -110,17 +110,18 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
     frame = read_report(Path(report))
     with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
         sources = open_sources(_input_list(inputs), config, spool_dir=Path(tmp))
-        if any(Path(html).resolve() == s.path.resolve() for s in sources):
+        target = _target(str(html))
+        if isinstance(target, Path) and any(target.resolve() == s.path.resolve() for s in sources):
             raise InputError(f"{html}: the review page would overwrite an input")
-        stats = write_html(frame, sources, config, Path(html), origin=str(report), read_back=True)
+        stats = write_html(frame, sources, config, target, origin=str(report), read_back=True)
     if not quiet:
-        print(f"review page: {html}", file=sys.stderr, flush=True)
+        print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
     return Result(frame, stats)
 
 
 def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_findings, quiet, progress, config,
          options, html=None) -> Result:
-    outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats}
+    outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
     outputs = {name: None if value is None else str(value) for name, value in outputs.items()}
     to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
     if len(to_stdout) > 1:
@@ -133,7 +134,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
         frame, stats = run(_input_list(inputs), config, report=_path(outputs["report"]),
                            out=back or _path(outputs["out"]), stdout=outputs["out"] == STDOUT, force=force,
                            progress=progress or bar, doc_stats=_target(outputs["doc_stats"]),
-                           html=None if html is None else Path(html))
+                           html=_target(outputs["html"]))
         if back is not None:
             cleaned = pl.read_parquet(back)
     if outputs["report"] == STDOUT:  # written once the run is over: a failed run writes none
@@ -144,7 +145,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
     if not quiet:
         print_summary(frame, stats, outputs["report"], outputs["out"])
         if html is not None:
-            print(f"review page: {html}", file=sys.stderr, flush=True)
+            print(f"review page: {'stdout' if outputs['html'] == STDOUT else html}", file=sys.stderr, flush=True)
     return Result(frame, stats, cleaned, fail_on_findings)
 
 
@@ -178,7 +179,8 @@ def _input_list(inputs: Inputs) -> list[str | pl.DataFrame]:
 
 def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None, out: Path | None = None,
         stdout: bool = False, force: bool = False, progress: Progress | None = None,
-        doc_stats: Path | IO[bytes] | None = None, html: Path | None = None) -> tuple[pl.DataFrame, RunStats]:
+        doc_stats: Path | IO[bytes] | None = None, html: Path | IO[bytes] | None = None,
+        ) -> tuple[pl.DataFrame, RunStats]:
     """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
     statistics; ``html`` the review page. Returns the report frame and the run's stats."""
     if html is not None:
@@ -192,7 +194,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         if out is not None:
             check_output(out, sources, force)
         for written, what in ((report, "report"), (html, "review page")):
-            if written is not None and any(written.resolve() == s.path.resolve() for s in sources):
+            if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
                 raise InputError(f"{written}: the {what} would overwrite an input")
         # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)

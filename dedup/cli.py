@@ -123,7 +123,7 @@ SHARED: dict[str, tuple] = {
     "doc_stats": (str | None, *_option(None, metavar="<path>", help="Write per-document repetition statistics (CSV) here; - for stdout.")),
     "fail_on_findings": (bool, *_option(False, "--fail-on-findings", help="Exit with code 3 when anything is flagged.")),
     "stats_json": (str | None, *_option(None, metavar="<path>", help="Write the run's counters and stage times as JSON here; - for stdout.")),
-    "html": (str | None, *_option(None, "--html", metavar="<path>", help="Also write a review page here: one self-contained HTML file (needs dedup[html]).")),
+    "html": (str | None, *_option(None, "--html", metavar="<path>", help="Also write a review page here: one self-contained HTML file (needs dedup[html]); - for stdout.")),
     "quiet": (bool, *_option(False, "--quiet", "-q", help="No progress bar and no summary.")),
 }
 # What dedup review takes of them: how the inputs were read.
@@ -172,7 +172,7 @@ def clean(
 def review(
     report: Annotated[str, typer.Argument(metavar="REPORT", help="A report CSV written by dedup scan or clean.", show_default=False)],
     inputs: Inputs,
-    html: Annotated[str, typer.Option("--html", metavar="<path>", help="Where the review page goes (replaced if it exists).")],
+    html: Annotated[str, typer.Option("--html", metavar="<path>", help="Where the review page goes (replaced if it exists); - for stdout.")],
     **options,
 ) -> None:
     """Write the review page of an earlier report from the run's inputs, given as to the run."""

@@ -114,8 +114,10 @@ def test_cli_scan_clean_and_review_write_the_page(cli_inprocess, tmp_path):
     assert cleaned.code == 0 and cleaned.stderr == ""
     reviewed = cli_inprocess("review", "clean.csv", corpus, "--site-field", "url", "--html", "review.html")
     assert reviewed.code == 0, reviewed.stderr
+    to_stdout = cli_inprocess("review", "clean.csv", corpus, "--site-field", "url", "--html", "-", "--quiet")
+    assert to_stdout.code == 0
     pages = [(tmp_path / name).read_bytes() for name in ("scan.html", "clean.html", "review.html")]
-    assert pages[0] == pages[1] == pages[2]
+    assert pages[0] == pages[1] == pages[2] == to_stdout.stdout
     assert page_data(tmp_path / "scan.html")["summary"]["findings"] == len(pl.read_csv(tmp_path / "clean.csv"))
 
 

@@ -21,6 +21,7 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
@@ -41,11 +42,11 @@ BOILERPLATE_LISTED = 50
 _WORD = re.compile(r"\S+")
 
 
-def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path, *,
+def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path | IO[bytes], *,
                stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review",
                read_back: bool = False) -> RunStats:
     """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
-    (whole or not at all). ``stats``, a run's own, gives the documents and blocks without counting
+    (a file, whole or not at all, or a stream). ``stats``, a run's own, gives the documents and blocks without counting
     them again. ``read_back``: the report was read from its CSV, whose texts are already escaped and
     similarities rounded; a run's frame is made so here, so that both give the same page. Returns
     the counts the page shows, as a run's stats."""
