@@ -139,8 +139,8 @@ def _per_site(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
 
 
 def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
-    """The findings as columns of numbers: documents, sites, kinds, actions, texts and rules by
-    their index in a list of each. Beyond MAX_ROWS an even sample, with the sampled documents' rows."""
+    """The findings as columns of numbers: documents, sites, clusters, kinds, actions, texts and
+    rules by their index in a list of each. Beyond MAX_ROWS an even sample, with the sampled documents' rows."""
     total = len(report)
     rows = report.with_row_index("row")
     if total > MAX_ROWS:
@@ -156,6 +156,7 @@ def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
     def coded(values: list[str | None]) -> list[int]:
         return [-1 if v is None else strings.setdefault(v, len(strings)) for v in values]
 
+    cluster_index: dict[int, int] = {}  # 63-bit ids would lose digits as JavaScript numbers
     kinds = sorted(rows["kind"].unique())
     actions = sorted(rows["action"].unique())
     columns = {
@@ -164,7 +165,7 @@ def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
         "start": rows["start"].to_list(),
         "end": rows["end"].to_list(),
         "kind": [kinds.index(k) for k in rows["kind"]],
-        "cluster": rows["cluster"].fill_null(-1).to_list(),
+        "cluster": [-1 if c is None else cluster_index.setdefault(c, len(cluster_index)) for c in rows["cluster"]],
         "size": rows["cluster_size"].fill_null(0).to_list(),
         "sim": [None if s is None else round(s, 4) for s in rows["similarity"]],
         "kept_doc": [-1 if d is None else doc_index[d] for d in rows["kept_doc"]],
@@ -175,7 +176,7 @@ def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
     if has_rule:
         columns["rule"] = coded(rows["rule"].to_list())
     return {"rows": columns, "row_numbers": rows["row"].to_list() if total > MAX_ROWS else None,
-            "rows_total": total, "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
+            "rows_total": total, "clusters": [str(c) for c in cluster_index], "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
             "doc_site": [site_index[gathered.sites.get(d) or ""] for d in doc_ids], "sites": site_names,
             "strings": list(strings),
             "texts": {str(doc_index[d]): t for d, t in gathered.texts.items() if d in doc_index}}
