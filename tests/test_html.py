@@ -183,6 +183,17 @@ def test_a_rule_column_labels_the_findings_when_present(scanned):
     assert "site 6 of 6 pages" not in render(frame, gathered, CONFIG)
 
 
+def test_a_report_csv_with_a_rule_column_keeps_it(scanned, tmp_path):
+    corpus, frame, _, _ = scanned
+    ruled = tmp_path / "ruled.csv"
+    pl.read_csv(corpus.parent / "report.csv", infer_schema=False).with_columns(
+        rule=pl.lit("site 6 of 6 pages")).write_csv(ruled)
+    result = dedup.review(corpus, report=ruled, html=tmp_path / "page.html", site_field="url")
+    assert result.findings.columns[-1] == "rule" and len(result.findings) == len(frame)
+    data = page_data(tmp_path / "page.html")
+    assert data["has_rule"] and {data["strings"][i] for i in data["rows"]["rule"]} == {"site 6 of 6 pages"}
+
+
 def test_findings_beyond_the_cap_are_sampled_but_counted_whole(scanned, monkeypatch):
     corpus, frame, _, _ = scanned
     monkeypatch.setattr(page, "MAX_ROWS", 10)
@@ -219,6 +230,18 @@ def test_missing_matplotlib_is_one_line_naming_the_extra(scanned, monkeypatch, t
     with pytest.raises(ConfigError, match=r"^--html needs matplotlib: pip install 'dedup\[html\]'$"):
         write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, tmp_path / "p.html", stats=stats)
     assert not (tmp_path / "p.html").exists()
+
+
+def test_a_run_without_findings_still_makes_a_page(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": sentence(12, 1)}, {"id": "b", "text": sentence(12, 2)}])
+    target = tmp_path / "page.html"
+    dedup.scan(corpus, html=target, workers=1)
+    data = page_data(target)
+    assert data["summary"] | {"by_kind": None} == {
+        "documents": 2, "blocks": 2, "findings": 0, "by_kind": None, "chars_removed": 0, "docs_dropped": 0,
+        "sites": 1, "documents_with_text": 0}
+    text = target.read_text(encoding="utf-8")
+    assert "no similarities in this report" in text and "No boilerplate in this report." in text
 
 
 # --- in the browser -------------------------------------------------------------------------------
