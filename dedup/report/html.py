@@ -46,17 +46,19 @@ def write_html(report: pl.DataFrame, sources: list[Source], config: Config, targ
                stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review",
                read_back: bool = False) -> RunStats:
     """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
-    (a file, whole or not at all, or a stream). ``stats``, a run's own, gives the documents and blocks without counting
-    them again. ``read_back``: the report was read from its CSV, whose texts are already escaped and
-    similarities rounded; a run's frame is made so here, so that both give the same page. Returns
-    the counts the page shows, as a run's stats."""
+    (a file, whole or not at all, or a stream). ``stats``, a run's own, gives the documents and
+    blocks without counting them again. ``read_back``: the report was read from its CSV, whose texts
+    are already escaped and similarities rounded; a run's frame is made so here, so that both give
+    the same page. Returns the counts the page shows, as a run's stats."""
     charts.require()
     if not read_back:
         report = report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4))
     gathered = gather(report, sources, config, sample_documents(report), count_blocks=stats is None, origin=origin)
     if stats is not None:
         gathered.blocks = stats.blocks
-    page = render(report, gathered, config, title=title, inputs=[str(s.path) for s in sources]).encode()
+    # stdin and DataFrames are read from a copy in the work folder: named as given, not by that copy
+    inputs = [str(s.path) if s.name == s.path.name else s.name for s in sources]
+    page = render(report, gathered, config, title=title, inputs=inputs).encode()
     write_to(target, lambda out: out.write(page))
     summary = _summary(report, gathered)
     return RunStats(documents=summary["documents"], blocks=summary["blocks"], findings=summary["by_kind"],
