@@ -20,18 +20,21 @@ from dedup.api import run
 from dedup.config import Config, ConfigError
 from dedup.io.sources import InputError, open_sources
 from dedup.report import html as page
+from dedup.report import review
 from dedup.report.html import changed_words, render, write_html
 from dedup.report.review import gather, sample_documents
 
 CHROMIUM = "/usr/bin/chromium"
 CONFIG = Config(site_field="url", workers=1)
 EDITED_WORD = "Zanzibarquox"
+NEAR_WORD = "Quuxlemonade"
 
 
 def review_corpus(path: Path) -> Path:
     """Three sites of six pages, each page with its site's menu and a copyright line (boilerplate);
     one page repeats a body line (repeat), one page is republished with a word changed
-    (duplicate_doc), and one site's copyright line carries an emoji (offsets beyond UTF-16)."""
+    (duplicate_doc), one long line stands in two pages (a near duplicate_block, its second word
+    changed), and one site's copyright line carries an emoji (offsets beyond UTF-16)."""
     records = []
     for site in range(3):
         for number in range(6):
@@ -40,6 +43,10 @@ def review_corpus(path: Path) -> Path:
                      "Copyright 2024 The Example Times, all rights reserved" + (" \U0001F600" if site == 2 else "")]
             if number == 2:
                 lines.insert(4, body[1])
+            if site == 1 and number in (3, 4):
+                long_line = sentence(60, 777)
+                words = long_line.split(" ")
+                lines.insert(2, long_line if number == 3 else " ".join([words[0], NEAR_WORD, *words[2:]]))
             records.append({"id": f"s{site}-{number}", "url": f"https://site{site}.example/{number}",
                             "text": "\n".join(lines) + "\n"})
     copy = dict(records[1], id="copy", url="https://site0.example/copy")
@@ -347,6 +354,28 @@ def test_cluster_view_shows_the_kept_copy_beside_the_removed_one(opened, scanned
     # the rest of both copies is the same text
     assert kept.inner_text().split("\n", 1)[1].replace(kept.locator("mark").inner_text(), EDITED_WORD) == \
         removed.inner_text().split("\n", 1)[1]
+
+
+def test_cluster_view_compares_copies_whose_documents_the_page_does_not_hold(browser, scanned, tmp_path, monkeypatch):
+    corpus, frame, stats, _ = scanned
+    monkeypatch.setattr(review, "MAX_DOCS", 0)
+    target = tmp_path / "page.html"
+    write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, target, stats=stats)
+    assert page_data(target)["texts"] == {}
+    near = frame.filter((pl.col("kind") == "duplicate_block") & (pl.col("similarity") < 1))
+    assert near["doc_id"].to_list() == ["s1-4"] and near["kept_doc"].to_list() == ["s1-3"]
+    tab = browser.new_page()
+    tab.goto(target.as_uri())
+    tab.select_option("#f-kind", "duplicate_block")
+    shown(tab, len(frame.filter(pl.col("kind") == "duplicate_block")))
+    tab.locator("#findings tbody a.link", has_text=str(near["cluster"][0])).click()
+    card = tab.locator(f".cluster[data-cluster='{near['cluster'][0]}']")
+    kept, copy = card.locator(".copy.kept"), card.locator(".copy").nth(1)
+    assert "kept: s1-3 · block 2" in kept.inner_text() and "s1-4 · block 2" in copy.inner_text()
+    assert copy.locator("mark").all_inner_texts() == [NEAR_WORD]
+    original = sentence(60, 777).split(" ")[1]
+    assert kept.locator("mark").all_inner_texts() == [original]
+    tab.close()
 
 
 def test_document_view_strikes_out_removed_spans_with_their_label(opened, scanned):

@@ -5,7 +5,8 @@ The page holds the run's summary, per-site counts, the most frequent boilerplate
 request) lists, filters by kind, site, similarity and words, and pages. For a sample of documents
 (:mod:`dedup.report.review`) it also holds the whole text: the document view strikes out each
 removed span, labelled with its rule (the report's ``rule`` column when it has one, else its kind),
-and the cluster view sets the kept copy beside each removed one, the differing words marked.
+and the cluster view sets the kept copy beside each removed one, the differing words marked (for
+block clusters outside the sample: the findings' first characters beside the kept block's).
 Findings beyond MAX_ROWS are sampled evenly, so 100k findings stay well under 20 MB.
 
 Example:
@@ -177,8 +178,15 @@ def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
     }
     if has_rule:
         columns["rule"] = coded(rows["rule"].to_list())
+    kept = pl.DataFrame({"kept_doc": [d for d, _ in gathered.kept_blocks], "kept_block": [b for _, b in gathered.kept_blocks],
+                         "kept_text": list(gathered.kept_blocks.values())},
+                        schema={"kept_doc": pl.String, "kept_block": pl.Int32, "kept_text": pl.String})
+    kept_texts = rows.select("kept_doc", "kept_block").join(kept, on=["kept_doc", "kept_block"], how="left",
+                                                             maintain_order="left")
+    columns["kept_text"] = coded(kept_texts.select(
+        safe_text(pl.col("kept_text")).str.slice(0, ROW_TEXT_CHARS).alias("kept_text"))["kept_text"].to_list())
     return {"rows": columns, "row_numbers": rows["row"].to_list() if total > MAX_ROWS else None,
-            "rows_total": total, "clusters": [str(c) for c in cluster_index], "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
+            "rows_total": total, "row_text_chars": ROW_TEXT_CHARS, "clusters": [str(c) for c in cluster_index], "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
             "doc_site": [site_index[gathered.sites.get(d) or ""] for d in doc_ids], "sites": site_names,
             "strings": list(strings),
             "texts": {str(doc_index[d]): t for d, t in gathered.texts.items() if d in doc_index}}

@@ -37,7 +37,9 @@ COPIES_PER_CLUSTER = 3
 @dataclass
 class Gathered:
     """The inputs as the page sees them. ``sites`` maps every document of the report to its site
-    (None: no site); ``site_documents`` counts every document of the corpus per site."""
+    (None: no site); ``site_documents`` counts every document of the corpus per site; ``texts`` are
+    the sample's whole texts and ``kept_blocks`` the text of every block that the report names as
+    the kept copy of another."""
 
     documents: int = 0
     blocks: int = 0
@@ -45,6 +47,7 @@ class Gathered:
     sites: dict[str, str | None] = field(default_factory=dict)
     chars_removed: dict[str, int] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    kept_blocks: dict[tuple[str, int], str] = field(default_factory=dict)  # (document, block) -> text
 
 
 def read_report(path: Path) -> pl.DataFrame:
@@ -75,9 +78,11 @@ def read_report(path: Path) -> pl.DataFrame:
     return typed
 
 
-def sample_documents(report: pl.DataFrame, max_docs: int = MAX_DOCS) -> list[str]:
+def sample_documents(report: pl.DataFrame, max_docs: int | None = None) -> list[str]:
     """Ids of the documents to show whole: clusters taken largest first, one kind after another in
-    turn, each with its first COPIES_PER_CLUSTER copies and the kept copy, until ``max_docs``."""
+    turn, each with its first COPIES_PER_CLUSTER copies and the kept copy, until ``max_docs``
+    (default MAX_DOCS)."""
+    max_docs = MAX_DOCS if max_docs is None else max_docs
     if report.is_empty():
         return []
     rows = report.select("doc_id", "kind", "cluster", "kept_doc").with_row_index("row")
@@ -100,8 +105,8 @@ def sample_documents(report: pl.DataFrame, max_docs: int = MAX_DOCS) -> list[str
 
 def gather(report: pl.DataFrame, sources: list[Source], config: Config, wanted: list[str], *,
            count_blocks: bool = True, origin: str = "the report") -> Gathered:
-    """Read ``sources`` once: sites and removed characters of the report's documents, and the texts
-    of ``wanted`` (those of at most MAX_DOC_CHARS). A document of the report that the inputs do not
+    """Read ``sources`` once: sites and removed characters of the report's documents, the texts of
+    ``wanted`` (those of at most MAX_DOC_CHARS) and of the kept blocks. A document of the report that the inputs do not
     hold, or a span beyond its text, is an :class:`InputError` naming ``origin`` and the line.
     ``count_blocks`` segments every document to count blocks as the run did."""
     found = Gathered()
@@ -111,12 +116,16 @@ def gather(report: pl.DataFrame, sources: list[Source], config: Config, wanted: 
     removed = numbered.filter(pl.col("action") == "remove").select(
         "doc_id", "start", "end", whole=pl.col("block").is_null())
     spans = numbered.group_by("doc_id").agg(pl.col("end").max(), line=pl.col("line").sort_by("end").last())
+    kept = numbered.filter(pl.col("kept_block").is_not_null()).select(
+        "kept_doc", "kept_block").unique().rename({"kept_doc": "doc_id", "kept_block": "block"})
+    kept_ids = kept["doc_id"].unique().implode()
     for batch in record_batches(sources, config, Counters(), deque()):
         found.documents += len(batch)
         for site, count in batch.group_by("site", maintain_order=True).len().iter_rows():
             found.site_documents[site] = found.site_documents.get(site, 0) + count
         if count_blocks:
             found.blocks += len(segment(batch.select("doc", "text"), config.unit))
+        found.kept_blocks.update(_kept_blocks(batch.filter(pl.col("doc_id").is_in(kept_ids)), kept, config.unit))
         ours = batch.filter(pl.col("doc_id").is_in(ids)).with_columns(chars=pl.col("text").str.len_chars())
         if ours.is_empty():
             continue
@@ -131,6 +140,15 @@ def gather(report: pl.DataFrame, sources: list[Source], config: Config, wanted: 
         raise InputError(f"{origin}, line {line}: document {doc_id!r} is not in the inputs "
                          "(give the inputs of the run, in the same order, with the same --id-field)")
     return found
+
+
+def _kept_blocks(docs: pl.DataFrame, kept: pl.DataFrame, unit: str) -> dict[tuple[str, int], str]:
+    """The texts of the ``kept`` blocks (doc_id, block) of ``docs``, segmented as the run did."""
+    if docs.is_empty():
+        return {}
+    blocks = segment(docs.select("doc", "text"), unit).join(docs.select("doc", "doc_id"), on="doc")
+    found = blocks.join(kept, on=["doc_id", "block"], how="semi")
+    return {(d, b): t for d, b, t in found.select("doc_id", "block", "raw").iter_rows()}
 
 
 def _check_spans(docs: pl.DataFrame, spans: pl.DataFrame, origin: str) -> None:
