@@ -3,7 +3,8 @@
 Scans a generated corpus (corpus_gen.py, ``--site-field url``), writes the page with
 dedup.report.html.write_html, and opens it in headless Chromium (Debian's /usr/bin/chromium through
 Playwright) several times: the time from navigation to the page's script having listed the first
-findings (``body[data-ready]``; and that time as the page measures it from the start of navigation), then the time of a kind filter and of a search over every finding.
+findings (``body[data-ready]``; and that time as the page measures it from the start of navigation), then the time of a kind filter, of a search over every finding, and of
+drawing the first page of clusters.
 ``--screenshot PATH`` instead makes the README's picture from a small corpus.
 
 Usage:
@@ -50,7 +51,8 @@ def build(docs: int, folder: Path) -> tuple[Path, int, float, float]:
 def open_times(target: Path, repeats: int) -> dict[str, list[float]]:
     from playwright.sync_api import expect, sync_playwright
 
-    times: dict[str, list[float]] = {"open": [], "open, as the page measures it": [], "kind filter": [], "search": []}
+    times: dict[str, list[float]] = {"open": [], "open, as the page measures it": [], "kind filter": [], "search": [],
+                                     "clusters tab": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         for _ in range(repeats):
@@ -73,6 +75,12 @@ def open_times(target: Path, repeats: int) -> dict[str, list[float]]:
             tab.fill("#search", "copyright")
             expect(tab.locator("#count")).not_to_have_attribute("data-shown", total, timeout=60_000)
             times["search"].append(time.perf_counter() - clock)
+            tab.fill("#search", "")
+            expect(tab.locator("#count")).to_have_attribute("data-shown", total, timeout=60_000)
+            clock = time.perf_counter()
+            tab.click(".tabs button[data-tab=clusters]")
+            tab.wait_for_selector("#clusters .cluster", timeout=60_000)
+            times["clusters tab"].append(time.perf_counter() - clock)
             if problems:
                 raise SystemExit(f"page errors: {problems}")
             tab.close()

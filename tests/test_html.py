@@ -185,9 +185,9 @@ def test_a_rule_column_labels_the_findings_when_present(scanned):
                                .otherwise(pl.col("kind")))
     sources = open_sources([str(corpus)], CONFIG)
     gathered = gather(ruled, sources, CONFIG, sample_documents(ruled))
-    text = render(ruled, gathered, CONFIG)
+    text = render(ruled, gathered)
     assert "<th>rule</th>" in text and "site 6 of 6 pages" in text
-    assert "site 6 of 6 pages" not in render(frame, gathered, CONFIG)
+    assert "site 6 of 6 pages" not in render(frame, gathered)
 
 
 def test_a_report_csv_with_a_rule_column_keeps_it(scanned, tmp_path):
@@ -205,16 +205,24 @@ def test_findings_beyond_the_cap_are_sampled_but_counted_whole(scanned, monkeypa
     corpus, frame, _, _ = scanned
     monkeypatch.setattr(page, "MAX_ROWS", 10)
     sources = open_sources([str(corpus)], CONFIG)
-    gathered = gather(frame, sources, CONFIG, ["s1-3"])
+    gathered = gather(frame, sources, CONFIG, ["s1-3", "s1-4", "s2-2"])
     import json
 
-    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered, CONFIG), re.DOTALL).group(1))
+    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered), re.DOTALL).group(1))
     listed = data["row_numbers"]
     assert data["summary"]["findings"] == data["rows_total"] == len(frame)
     assert len(listed) < len(frame)
     # an even sample, plus every row of the documents shown whole
-    whole = frame.with_row_index().filter(pl.col("doc_id") == "s1-3")["index"].to_list()
+    whole = frame.with_row_index().filter(pl.col("doc_id").is_in(["s1-3", "s1-4", "s2-2"]))["index"].to_list()
     assert set(whole) <= set(listed) and 0 in listed
+    # pairs name listed rows: their span of the held text is the finding's text
+    assert data["pairs"]
+    for at, (kept_start, kept_end, _, _) in data["pairs"].items():
+        row = frame.row(listed[int(at)], named=True)
+        text = data["texts"][str(data["rows"]["doc"][int(at)])]
+        assert text[row["start"]:row["end"]] == row["text"] and data["docs"][data["rows"]["doc"][int(at)]] == row["doc_id"]
+        kept = data["texts"][str(data["rows"]["kept_doc"][int(at)])]
+        assert kept_end > kept_start and kept[kept_start:kept_end].split(" ")[2:] == row["text"].split(" ")[2:]
 
 
 def test_a_report_naming_a_missing_document_is_refused_by_line(scanned):
@@ -318,16 +326,17 @@ def test_shown_counts_equal_the_reports(opened, scanned):
 
 
 def test_a_kind_filter_lists_that_kind_only(opened, scanned):
-    tab, _, _ = opened
+    tab, problems, _ = opened
     frame = scanned[1]
     tab.select_option("#f-kind", "repeat")
     repeats = len(frame.filter(pl.col("kind") == "repeat"))
     shown(tab, repeats)
     assert set(listed_kinds(tab)) == {"repeat"} and len(listed_kinds(tab)) == repeats
+    assert problems == []
 
 
 def test_search_and_site_filters_narrow_the_list(opened, scanned):
-    tab, _, _ = opened
+    tab, problems, _ = opened
     frame = scanned[1]
     tab.fill("#search", "weather 1")
     shown(tab, 6)
@@ -337,10 +346,11 @@ def test_search_and_site_filters_narrow_the_list(opened, scanned):
     expected = len(frame.filter(pl.col("doc_id").str.starts_with("s2-")))
     shown(tab, expected)
     assert set(tab.locator("#findings tbody td:first-child").all_inner_texts()) == {f"s2-{n}" for n in range(6)}
+    assert problems == []
 
 
 def test_cluster_view_shows_the_kept_copy_beside_the_removed_one(opened, scanned):
-    tab, _, _ = opened
+    tab, problems, _ = opened
     frame = scanned[1]
     cluster = frame.filter(pl.col("kind") == "duplicate_doc")["cluster"][0]
     tab.select_option("#f-kind", "duplicate_doc")
@@ -354,6 +364,7 @@ def test_cluster_view_shows_the_kept_copy_beside_the_removed_one(opened, scanned
     # the rest of both copies is the same text
     assert kept.inner_text().split("\n", 1)[1].replace(kept.locator("mark").inner_text(), EDITED_WORD) == \
         removed.inner_text().split("\n", 1)[1]
+    assert problems == []
 
 
 def test_cluster_view_compares_copies_whose_documents_the_page_does_not_hold(browser, scanned, tmp_path, monkeypatch):
@@ -379,7 +390,7 @@ def test_cluster_view_compares_copies_whose_documents_the_page_does_not_hold(bro
 
 
 def test_document_view_strikes_out_removed_spans_with_their_label(opened, scanned):
-    tab, _, _ = opened
+    tab, problems, _ = opened
     frame = scanned[1]
     tab.click(".tabs button[data-tab=documents]")
     tab.click("#doc-list [data-doc]:has-text('s2-2')")
@@ -388,3 +399,4 @@ def test_document_view_strikes_out_removed_spans_with_their_label(opened, scanne
     assert struck == rows["text"].to_list()  # the emoji line too: offsets count code points
     labels = tab.locator("#doc-text .label").all_inner_texts()
     assert labels == [k if s is None or s >= 1 else f"{k} {s:.2f}" for k, s in rows.select("kind", "similarity").iter_rows()]
+    assert problems == []

@@ -27,7 +27,6 @@ from typing import IO
 import polars as pl
 
 from dedup.config import Config
-from dedup.fingerprint.segment import segment
 from dedup.io.publish import write_to
 from dedup.io.sources import Source
 from dedup.report import charts
@@ -59,7 +58,7 @@ def write_html(report: pl.DataFrame, sources: list[Source], config: Config, targ
         gathered.blocks = stats.blocks
     # stdin and DataFrames are read from a copy in the work folder: named as given, not by that copy
     inputs = [str(s.path) if s.name == s.path.name else s.name for s in sources]
-    page = render(report, gathered, config, title=title, inputs=inputs).encode()
+    page = render(report, gathered, title=title, inputs=inputs).encode()
     write_to(target, lambda out: out.write(page))
     summary = _summary(report, gathered)
     return RunStats(documents=summary["documents"], blocks=summary["blocks"], findings=summary["by_kind"],
@@ -83,15 +82,16 @@ def changed_words(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int
     return ranges_a, ranges_b
 
 
-def render(report: pl.DataFrame, gathered: Gathered, config: Config, *, title: str = "dedup review",
+def render(report: pl.DataFrame, gathered: Gathered, *, title: str = "dedup review",
            inputs: list[str] = ()) -> str:
     """The page's HTML for ``report`` and what :func:`gather` found."""
     has_rule = "rule" in report.columns
     sites = _per_site(report, gathered)
     summary = _summary(report, gathered)
-    data = _rows(report, gathered, has_rule) | {
+    listed = _listed(report, gathered)
+    data = _rows(listed, gathered, has_rule, len(report)) | {
         "summary": summary,
-        "pairs": _pairs(report, gathered, config),
+        "pairs": _pairs(listed, gathered),
         "has_rule": has_rule,
         "site_list": [s if s is not None else "" for s in sites["site"].head(SITES_LISTED)],
     }
@@ -141,15 +141,20 @@ def _per_site(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
             .sort(["findings", "documents", "site"], descending=[True, True, False], nulls_last=True))
 
 
-def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
-    """The findings as columns of numbers: documents, sites, clusters, kinds, actions, texts and
-    rules by their index in a list of each. Beyond MAX_ROWS an even sample, with the sampled documents' rows."""
-    total = len(report)
+def _listed(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
+    """The findings the page lists, with their ``row`` in the report: all of them, or beyond
+    MAX_ROWS an even sample and every finding of the documents it holds whole."""
     rows = report.with_row_index("row")
-    if total > MAX_ROWS:
-        step = -(-total // MAX_ROWS)
-        texts = pl.Series(list(gathered.texts), dtype=pl.String).implode()
-        rows = rows.filter((pl.col("row") % step == 0) | pl.col("doc_id").is_in(texts))
+    if len(report) <= MAX_ROWS:
+        return rows
+    step = -(-len(report) // MAX_ROWS)
+    texts = pl.Series(list(gathered.texts), dtype=pl.String).implode()
+    return rows.filter((pl.col("row") % step == 0) | pl.col("doc_id").is_in(texts))
+
+
+def _rows(rows: pl.DataFrame, gathered: Gathered, has_rule: bool, total: int) -> dict:
+    """The ``rows`` listed (of ``total``) as columns of numbers: documents, sites, clusters, kinds,
+    actions, texts and rules by their index in a list of each."""
     doc_ids = pl.concat([rows["doc_id"], rows["kept_doc"].drop_nulls()]).unique(maintain_order=True)
     doc_index = {d: i for i, d in enumerate(doc_ids)}
     site_names = sorted({gathered.sites.get(d) or "" for d in doc_ids})
@@ -178,53 +183,43 @@ def _rows(report: pl.DataFrame, gathered: Gathered, has_rule: bool) -> dict:
     }
     if has_rule:
         columns["rule"] = coded(rows["rule"].to_list())
-    kept = pl.DataFrame({"kept_doc": [d for d, _ in gathered.kept_blocks], "kept_block": [b for _, b in gathered.kept_blocks],
-                         "kept_text": list(gathered.kept_blocks.values())},
+    kept = pl.DataFrame({"kept_doc": [d for d, _ in gathered.kept_blocks],
+                         "kept_block": [b for _, b in gathered.kept_blocks],
+                         "kept_text": [text for _, _, text in gathered.kept_blocks.values()]},
                         schema={"kept_doc": pl.String, "kept_block": pl.Int32, "kept_text": pl.String})
     kept_texts = rows.select("kept_doc", "kept_block").join(kept, on=["kept_doc", "kept_block"], how="left",
                                                              maintain_order="left")
     columns["kept_text"] = coded(kept_texts.select(
         safe_text(pl.col("kept_text")).str.slice(0, ROW_TEXT_CHARS).alias("kept_text"))["kept_text"].to_list())
-    return {"rows": columns, "row_numbers": rows["row"].to_list() if total > MAX_ROWS else None,
-            "rows_total": total, "row_text_chars": ROW_TEXT_CHARS, "clusters": [str(c) for c in cluster_index], "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
+    return {"rows": columns, "row_numbers": rows["row"].to_list() if len(rows) < total else None,
+            "rows_total": total, "row_text_chars": ROW_TEXT_CHARS, "clusters": [str(c) for c in cluster_index],
+            "kinds": kinds, "actions": actions, "docs": doc_ids.to_list(),
             "doc_site": [site_index[gathered.sites.get(d) or ""] for d in doc_ids], "sites": site_names,
             "strings": list(strings),
             "texts": {str(doc_index[d]): t for d, t in gathered.texts.items() if d in doc_index}}
 
 
-def _pairs(report: pl.DataFrame, gathered: Gathered, config: Config) -> dict[str, list]:
-    """For each finding (by report row) whose copy and kept copy the page holds whole: the kept
-    copy's span and the changed words of both, ``[kept_start, kept_end, kept_changes, changes]``
-    (changes flat, offsets into each document's text)."""
+def _pairs(rows: pl.DataFrame, gathered: Gathered) -> dict[str, list]:
+    """For each listed finding (by its place among ``rows``) whose copy and kept copy the page holds
+    whole: the kept copy's span and the changed words of both, ``[kept_start, kept_end,
+    kept_changes, changes]`` (changes flat, offsets into each document's text)."""
     texts = gathered.texts
-    rows = report.with_row_index("row").filter(
-        pl.col("doc_id").is_in(pl.Series(list(texts), dtype=pl.String).implode())
-        & pl.col("kept_doc").is_in(pl.Series(list(texts), dtype=pl.String).implode()))
-    blocks = _kept_blocks(rows, texts, config.unit)
+    held = pl.Series(list(texts), dtype=pl.String).implode()
     pairs = {}
-    for row in rows.iter_rows(named=True):
+    for row in rows.with_row_index("at").filter(pl.col("doc_id").is_in(held) & pl.col("kept_doc").is_in(held)).iter_rows(
+            named=True):
         text, kept_text = texts[row["doc_id"]], texts[row["kept_doc"]]
         if row["block"] is None:
             kept_span = (0, len(kept_text))
-        elif (span := blocks.get((row["kept_doc"], row["kept_block"]))) is not None:
-            kept_span = span
+        elif (block := gathered.kept_blocks.get((row["kept_doc"], row["kept_block"]))) is not None:
+            kept_span = block[:2]
         else:
             continue
         start, end = row["start"], row["end"]
         kept_changes, changes = changed_words(kept_text[kept_span[0]:kept_span[1]], text[start:end])
-        pairs[str(row["row"])] = [*kept_span, [o + kept_span[0] for r in kept_changes for o in r],
-                                  [o + start for r in changes for o in r]]
+        pairs[str(row["at"])] = [*kept_span, [o + kept_span[0] for r in kept_changes for o in r],
+                                 [o + start for r in changes for o in r]]
     return pairs
-
-
-def _kept_blocks(rows: pl.DataFrame, texts: dict[str, str], unit: str) -> dict[tuple[str, int], tuple[int, int]]:
-    """Spans of the kept blocks that ``rows`` name, by (document id, block), segmented as the run did."""
-    kept = rows.filter(pl.col("kept_block").is_not_null())["kept_doc"].unique().to_list()
-    if not kept:
-        return {}
-    docs = pl.DataFrame({"doc": range(len(kept)), "text": [texts[d] for d in kept]},
-                        schema={"doc": pl.Int64, "text": pl.String})
-    return {(kept[d], b): (s, e) for d, b, s, e in segment(docs, unit).select("doc", "block", "start", "end").iter_rows()}
 
 
 def _summary_html(summary: dict) -> str:

@@ -38,8 +38,8 @@ COPIES_PER_CLUSTER = 3
 class Gathered:
     """The inputs as the page sees them. ``sites`` maps every document of the report to its site
     (None: no site); ``site_documents`` counts every document of the corpus per site; ``texts`` are
-    the sample's whole texts and ``kept_blocks`` the text of every block that the report names as
-    the kept copy of another."""
+    the sample's whole texts and ``kept_blocks`` the span and text of every block that the report
+    names as the kept copy of another, by (document, block)."""
 
     documents: int = 0
     blocks: int = 0
@@ -47,7 +47,7 @@ class Gathered:
     sites: dict[str, str | None] = field(default_factory=dict)
     chars_removed: dict[str, int] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
-    kept_blocks: dict[tuple[str, int], str] = field(default_factory=dict)  # (document, block) -> text
+    kept_blocks: dict[tuple[str, int], tuple[int, int, str]] = field(default_factory=dict)
 
 
 def read_report(path: Path) -> pl.DataFrame:
@@ -142,13 +142,13 @@ def gather(report: pl.DataFrame, sources: list[Source], config: Config, wanted: 
     return found
 
 
-def _kept_blocks(docs: pl.DataFrame, kept: pl.DataFrame, unit: str) -> dict[tuple[str, int], str]:
-    """The texts of the ``kept`` blocks (doc_id, block) of ``docs``, segmented as the run did."""
+def _kept_blocks(docs: pl.DataFrame, kept: pl.DataFrame, unit: str) -> dict[tuple[str, int], tuple[int, int, str]]:
+    """Span and text of the ``kept`` blocks (doc_id, block) of ``docs``, segmented as the run did."""
     if docs.is_empty():
         return {}
     blocks = segment(docs.select("doc", "text"), unit).join(docs.select("doc", "doc_id"), on="doc")
     found = blocks.join(kept, on=["doc_id", "block"], how="semi")
-    return {(d, b): t for d, b, t in found.select("doc_id", "block", "raw").iter_rows()}
+    return {(d, b): (s, e, t) for d, b, s, e, t in found.select("doc_id", "block", "start", "end", "raw").iter_rows()}
 
 
 def _check_spans(docs: pl.DataFrame, spans: pl.DataFrame, origin: str) -> None:
