@@ -119,7 +119,8 @@ def gather(report: pl.DataFrame, sources: list[Source], config: Config, wanted: 
     kept = numbered.filter(pl.col("kept_block").is_not_null()).select(
         "kept_doc", "kept_block").unique().rename({"kept_doc": "doc_id", "kept_block": "block"})
     kept_ids = kept["doc_id"].unique().implode()
-    for batch in record_batches(sources, config, Counters(), deque()):
+    for read in record_batches(sources, config, Counters()):
+        batch = read.docs
         found.documents += len(batch)
         for site, count in batch.group_by("site", maintain_order=True).len().iter_rows():
             found.site_documents[site] = found.site_documents.get(site, 0) + count
