@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from dedup.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from dedup.api import Result, clean, scan
+    from dedup.api import Result, clean, review, scan
     from dedup.io.sources import InputError
 
-__all__ = ["Config", "ConfigError", "InputError", "Result", "clean", "scan"]
+__all__ = ["Config", "ConfigError", "InputError", "Result", "clean", "review", "scan"]
 __version__ = "0.1.0"
 
-_LAZY = {"scan": "dedup.api", "clean": "dedup.api", "Result": "dedup.api", "InputError": "dedup.io.sources"}
+_LAZY = {"scan": "dedup.api", "clean": "dedup.api", "review": "dedup.api", "Result": "dedup.api", "InputError": "dedup.io.sources"}
 
 
 def __getattr__(name: str):

@@ -38,7 +38,10 @@ from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.io.publish import check_output, write_to
 from dedup.io.sources import InputError, open_sources
 from dedup.progress import Progress, ProgressBar
+from dedup.report import charts
 from dedup.report.csv import doc_stats_frame, report_frame, write_csv, write_report
+from dedup.report.html import write_html
+from dedup.report.review import read_report
 from dedup.report.summary import print_summary
 from dedup.stats import RunStats
 from dedup.store.spill import SpillStore
@@ -67,32 +70,58 @@ class Result:
 
 def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: str | os.PathLike | None = None,
          stats_json: str | os.PathLike | None = None, fail_on_findings: bool = False, quiet: bool = True,
-         progress: Progress | None = None, config: Config | None = None, **options) -> Result:
+         progress: Progress | None = None, config: Config | None = None, html: str | os.PathLike | None = None,
+         **options) -> Result:
     """Find repeated, boilerplate and duplicate blocks and documents; change nothing.
 
     ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...).
     ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr.
+    ``html`` names a review page to write (:mod:`dedup.report.html`; ``"-"``: stdout).
     """
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
-                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options)
+                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
+                html=html)
 
 
 def clean(inputs: Inputs, out: str | os.PathLike | None = None, *, report: str | os.PathLike | None = None,
           force: bool = False, doc_stats: str | os.PathLike | None = None, stats_json: str | os.PathLike | None = None,
           fail_on_findings: bool = False, quiet: bool = True, progress: Progress | None = None,
-          config: Config | None = None, **options) -> Result:
+          config: Config | None = None, html: str | os.PathLike | None = None, **options) -> Result:
     """Write a copy of the corpus without the removed blocks and documents to ``out`` (``"-"``: JSON
     Lines on stdout). For documents held in memory, ``out=None`` returns them cleaned in
-    ``Result.cleaned`` instead."""
+    ``Result.cleaned`` instead. ``html`` names a review page to write."""
     if out is None and not _in_memory(inputs):
         raise ConfigError("clean needs out (a path, or - for stdout) for inputs read from files")
     return _job(inputs, out, report=report, doc_stats=doc_stats, stats_json=stats_json, force=force,
-                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options)
+                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
+                html=html)
+
+
+def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike, quiet: bool = True,
+           config: Config | None = None, **options) -> Result:
+    """Write the review page of an earlier ``report`` CSV to ``html``, reading the run's ``inputs``
+    again (given as to the run, with the same input options: ``site_field``, ``unit``, ...).
+    ``Result.findings`` is the report; its stats count what the page counted.
+
+    Example: ``review("crawl.jsonl", report="dedup-report.csv", html="review.html", site_field="url")``.
+    """
+    config = Config.from_options(config, **options)
+    charts.require()
+    frame = read_report(Path(report))
+    with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
+        sources = open_sources(_input_list(inputs), config, spool_dir=Path(tmp))
+        target = _target(str(html))
+        if isinstance(target, Path) and any(target.resolve() == s.path.resolve() for s in sources):
+            raise InputError(f"{html}: the review page would overwrite an input")
+        stats = write_html(frame, sources, config, target, origin=str(report), read_back=True)
+    if not quiet:
+        print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
+    return Result(frame, stats)
 
 
 def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_findings, quiet, progress, config,
-         options) -> Result:
-    outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats}
+         options, html=None) -> Result:
+    outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
     outputs = {name: None if value is None else str(value) for name, value in outputs.items()}
     to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
     if len(to_stdout) > 1:
@@ -104,7 +133,8 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
         back = Path(tmp) / "cleaned.parquet" if out is None and _in_memory(inputs) else None  # read back
         frame, stats = run(_input_list(inputs), config, report=_path(outputs["report"]),
                            out=back or _path(outputs["out"]), stdout=outputs["out"] == STDOUT, force=force,
-                           progress=progress or bar, doc_stats=_target(outputs["doc_stats"]))
+                           progress=progress or bar, doc_stats=_target(outputs["doc_stats"]),
+                           html=_target(outputs["html"]))
         if back is not None:
             cleaned = pl.read_parquet(back)
     if outputs["report"] == STDOUT:  # written once the run is over: a failed run writes none
@@ -114,6 +144,8 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
         write_to(_target(outputs["stats_json"]), lambda target: target.write(counters))
     if not quiet:
         print_summary(frame, stats, outputs["report"], outputs["out"])
+        if html is not None:
+            print(f"review page: {'stdout' if outputs['html'] == STDOUT else html}", file=sys.stderr, flush=True)
     return Result(frame, stats, cleaned, fail_on_findings)
 
 
@@ -147,9 +179,12 @@ def _input_list(inputs: Inputs) -> list[str | pl.DataFrame]:
 
 def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None, out: Path | None = None,
         stdout: bool = False, force: bool = False, progress: Progress | None = None,
-        doc_stats: Path | IO[bytes] | None = None) -> tuple[pl.DataFrame, RunStats]:
+        doc_stats: Path | IO[bytes] | None = None, html: Path | IO[bytes] | None = None,
+        ) -> tuple[pl.DataFrame, RunStats]:
     """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
-    statistics. Returns the report frame and the run's stats."""
+    statistics; ``html`` the review page. Returns the report frame and the run's stats."""
+    if html is not None:
+        charts.require()  # before the run, not after it
     if doc_stats is not None and not config.doc_stats:
         config = config.with_(doc_stats=True)
     stats = RunStats()
@@ -158,8 +193,9 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         sources = open_sources(inputs, config, spool_dir=workdir)
         if out is not None:
             check_output(out, sources, force)
-        if report is not None and any(report.resolve() == s.path.resolve() for s in sources):
-            raise InputError(f"{report}: the report would overwrite an input")
+        for written, what in ((report, "report"), (html, "review page")):
+            if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
+                raise InputError(f"{written}: the {what} would overwrite an input")
         # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
         texts = store.texts
@@ -193,6 +229,10 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
             write_report(frame, report, config.workers)
         if doc_stats is not None:
             write_csv(doc_stats_frame(prints.docs), doc_stats)
+        if html is not None:  # here, while inputs spooled to the work folder are still there to read again
+            if progress:
+                progress.stage("writing the review page")
+            write_html(frame, sources, config, html, stats=stats)
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
         del prints  # release the memory maps before the spill folder goes
     return frame, stats

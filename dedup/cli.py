@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import io
 import os
@@ -107,16 +108,20 @@ SHARED: dict[str, tuple] = {
     "doc_stats": (str | None, *_option(None, metavar="<path>", help="Write per-document repetition statistics (CSV) here; - for stdout.")),
     "fail_on_findings": (bool, *_option(False, "--fail-on-findings", help="Exit with code 3 when anything is flagged.")),
     "stats_json": (str | None, *_option(None, metavar="<path>", help="Write the run's counters and stage times as JSON here; - for stdout.")),
+    "html": (str | None, *_option(None, "--html", metavar="<path>", help="Also write a review page here: one self-contained HTML file (needs dedup[html]); - for stdout.")),
     "quiet": (bool, *_option(False, "--quiet", "-q", help="No progress bar and no summary.")),
 }
+# What dedup review takes of them: how the inputs were read.
+REVIEW_OPTIONS = ("unit", "format", "text_field", "id_field", "site_field", "strict", "on_error", "quiet")
 
 
-def _with_shared_options(command: Callable) -> Callable:
-    """Give ``command`` the SHARED options after its own parameters (Typer reads ``__signature__``)."""
+def _with_shared_options(command: Callable, names: tuple[str, ...] | None = None) -> Callable:
+    """Give ``command`` the SHARED options (or those of ``names``) after its own parameters (Typer
+    reads ``__signature__``)."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())
     shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                 annotation=Annotated[kind, option])
-              for name, (kind, default, option) in SHARED.items()]
+              for name, (kind, default, option) in SHARED.items() if names is None or name in names]
     command.__signature__ = inspect.Signature([p for p in own if p.kind != p.VAR_KEYWORD] + shared)
     return command
 
@@ -144,6 +149,19 @@ def clean(
 ) -> None:
     """Write a copy of the corpus without the flagged blocks and duplicate documents, and the report."""
     _execute("clean", inputs, {"out": out, "force": force, **options})
+
+
+@app.command(epilog="Examples:\n\n  dedup review dedup-report.csv seeds/ --html review.html\n\n"
+             "  dedup review findings.csv crawl.jsonl --site-field url --html review.html")
+@functools.partial(_with_shared_options, names=REVIEW_OPTIONS)
+def review(
+    report: Annotated[str, typer.Argument(metavar="REPORT", help="A report CSV written by dedup scan or clean.", show_default=False)],
+    inputs: Inputs,
+    html: Annotated[str, typer.Option("--html", metavar="<path>", help="Where the review page goes (replaced if it exists); - for stdout.")],
+    **options,
+) -> None:
+    """Write the review page of an earlier report from the run's inputs, given as to the run."""
+    _execute("review", inputs, {"report": report, "html": html, **options})
 
 
 def _execute(command: str, inputs: list[str], options: dict) -> None:
