@@ -1,0 +1,12 @@
+"""The one error an index raises: a clear sentence naming the index, shown without a traceback.
+
+Example:
+    >>> str(IndexFault("idx: the index is being added to by another process"))
+    'idx: the index is being added to by another process'
+"""
+
+from __future__ import annotations
+
+
+class IndexFault(ValueError):
+    """An index that cannot be used as asked: other settings, a newer format, corruption, a busy lock."""
