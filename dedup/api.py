@@ -35,6 +35,7 @@ from dedup.cleaning import second_pass
 from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.fingerprint.collect import fingerprint_corpus
+from dedup.index.run import IndexedRun, default_batch_name
 from dedup.io.publish import check_output, write_to
 from dedup.io.sources import InputError, open_sources
 from dedup.progress import Progress, ProgressBar
@@ -147,9 +148,12 @@ def _input_list(inputs: Inputs) -> list[str | pl.DataFrame]:
 
 def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None, out: Path | None = None,
         stdout: bool = False, force: bool = False, progress: Progress | None = None,
-        doc_stats: Path | IO[bytes] | None = None) -> tuple[pl.DataFrame, RunStats]:
+        doc_stats: Path | IO[bytes] | None = None, index: str | None = None, batch: str | None = None,
+        index_read_only: bool = False) -> tuple[pl.DataFrame, RunStats]:
     """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
-    statistics. Returns the report frame and the run's stats."""
+    statistics; ``index`` checks the input against an index and, unless ``index_read_only``, adds it
+    there as ``batch`` once the run has succeeded (:mod:`dedup.index.run`). Returns the report frame
+    and the run's stats."""
     if doc_stats is not None and not config.doc_stats:
         config = config.with_(doc_stats=True)
     stats = RunStats()
@@ -160,6 +164,8 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
             check_output(out, sources, force)
         if report is not None and any(report.resolve() == s.path.resolve() for s in sources):
             raise InputError(f"{report}: the report would overwrite an input")
+        indexed = None if index is None else IndexedRun(
+            index, config, batch or default_batch_name([s.name for s in sources]), index_read_only)
         # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
         texts = store.texts
@@ -172,7 +178,10 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         clock = time.perf_counter()
         if progress:
             progress.stage("deciding")
-        findings = decide(prints, config)
+        if indexed is None:
+            findings, named = decide(prints, config), prints
+        else:
+            findings, named = indexed.decide(prints)
         stats.seconds["match_and_decide"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -187,12 +196,16 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
                 sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
             if progress:
                 progress.stage("writing the report")
-        frame = report_frame(findings, prints)
+        frame = report_frame(findings, named)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:
             write_report(frame, report, config.workers)
         if doc_stats is not None:
             write_csv(doc_stats_frame(prints.docs), doc_stats)
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
+        if indexed is not None and not index_read_only:
+            clock = time.perf_counter()
+            indexed.add(prints, findings, [s.name for s in sources], stats.reader.records_per_input)
+            stats.seconds["index_add"] = time.perf_counter() - clock
         del prints  # release the memory maps before the spill folder goes
     return frame, stats

@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from dedup import __version__
 from dedup.index.entries import DTYPES, KEYED, RECORDS, STREAMS, Entries, expand, placed, row_of, segment_of
 from dedup.index.errors import IndexFault
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
@@ -230,7 +229,7 @@ class FolderIndex:
                      "bytes": sum(f["length"] * np.dtype(DTYPES.get(f["dtype"], np.uint8)).itemsize
                                   for f in files.values()),
                      "files": files}
-            body = {"format": FORMAT_VERSION, "dedup": __version__, "settings": settings,
+            body = {"format": FORMAT_VERSION, "dedup": _version(), "settings": settings,
                     "batches": [*self.batches, batch]}
             text = json.dumps({**body, "checksum": _manifest_digest(body)}, indent=1).encode()
             temporary = self.path / f".{MANIFEST}.partial-{os.getpid()}"
@@ -279,3 +278,9 @@ def _write_segment(folder: Path, entries: Entries, segment: int) -> dict[str, di
         put(f"{name}.bin", flat, "u4")
         put(f"{name}.off", np.concatenate(([0], np.cumsum(np.asarray(lengths, np.int64)))), "i8")
     return files
+
+
+def _version() -> str:
+    from dedup import __version__  # here: dedup/__init__ imports the API, which imports this module
+
+    return __version__

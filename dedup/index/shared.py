@@ -29,7 +29,6 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import numpy as np
 
-from dedup import __version__
 from dedup.index.entries import DTYPES, KEYED, RECORDS, STREAMS, Entries, placed, row_of, segment_of
 from dedup.index.errors import IndexFault
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
@@ -202,7 +201,7 @@ class RedisIndex:
             raise IndexFault(f"{self.where}: adding the batch failed, nothing was added: {problem}") from None
 
     def _add(self, entries: Entries, settings: dict) -> dict:
-        meta = json.dumps({"format": FORMAT_VERSION, "dedup": __version__, "settings": settings})
+        meta = json.dumps({"format": FORMAT_VERSION, "dedup": _version(), "settings": settings})
         self.redis.set(self._key("meta"), meta, nx=True)
         self._load()
         self.check(settings)
@@ -267,3 +266,9 @@ class RedisIndex:
         if names:
             self._append(keys=names, args=args, client=pipe)
         pipe.execute()
+
+
+def _version() -> str:
+    from dedup import __version__  # here: dedup/__init__ imports the API, which imports this module
+
+    return __version__
