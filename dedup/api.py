@@ -71,7 +71,8 @@ def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: 
          progress: Progress | None = None, config: Config | None = None, **options) -> Result:
     """Find repeated, boilerplate and duplicate blocks and documents; change nothing.
 
-    ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...).
+    ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...,
+    and ``index``, ``batch``, ``index_read_only`` for a run against an index).
     ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr.
     """
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
@@ -98,6 +99,10 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
     to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
     if len(to_stdout) > 1:
         raise ConfigError(f"only one of {', '.join(to_stdout)} can be - (stdout); send the others to files")
+    indexed = {name: options.pop(name, None) for name in ("index", "batch")}
+    indexed["index_read_only"] = bool(options.pop("index_read_only", False))
+    if indexed["index"] is None and (indexed["batch"] is not None or indexed["index_read_only"]):
+        raise ConfigError("--batch and --index-read-only need --index")
     config = Config.from_options(config, **options)
     bar = None if quiet or progress is not None or not sys.stderr.isatty() else ProgressBar()
     cleaned = None
@@ -105,7 +110,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
         back = Path(tmp) / "cleaned.parquet" if out is None and _in_memory(inputs) else None  # read back
         frame, stats = run(_input_list(inputs), config, report=_path(outputs["report"]),
                            out=back or _path(outputs["out"]), stdout=outputs["out"] == STDOUT, force=force,
-                           progress=progress or bar, doc_stats=_target(outputs["doc_stats"]))
+                           progress=progress or bar, doc_stats=_target(outputs["doc_stats"]), **indexed)
         if back is not None:
             cleaned = pl.read_parquet(back)
     if outputs["report"] == STDOUT:  # written once the run is over: a failed run writes none
