@@ -22,11 +22,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait(client) -> None:
+    """Until the server answers (five seconds at most)."""
+    import redis
+
+    for _ in range(100):
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """The URL of a Redis server (database 0) for this test session."""
-    pytest.importorskip("redis")
+    redis = pytest.importorskip("redis")
     if os.environ.get("REDIS_URL"):
+        _wait(redis.Redis.from_url(os.environ["REDIS_URL"]))
         yield os.environ["REDIS_URL"]
         return
     binary = shutil.which("redis-server")
@@ -36,15 +49,7 @@ def redis_server():
     folder = tempfile.mkdtemp(prefix="dedup-redis-")
     server = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
                                "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
+    _wait(redis.Redis(port=port))
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
