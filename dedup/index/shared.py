@@ -8,6 +8,7 @@ evaluated.
     PREFIX:batches                   hash: batch name -> its record (JSON); the commit of a batch
     PREFIX:segments                  counter giving each batch its segment number
     PREFIX:k:TABLE:BUCKET            hash: 8-byte key -> its values, 8 bytes each, appended by batches
+                                     (BUCKET: the key's top 16 bits, in decimal)
     PREFIX:s:SEGMENT:FILE            one column of a batch's records or streams, read by GETRANGE
 
 A batch writes its data first, under its own segment number, then commits by writing its record in
@@ -33,17 +34,32 @@ from dedup.index.entries import DTYPES, KEYED, RECORDS, STREAMS, Entries, placed
 from dedup.index.errors import IndexFault
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
 
-BUCKET_BITS = 16
 # Entries sent to the append script at a time, and string bytes per APPEND.
-SCRIPT_CHUNK = 2_000
+SCRIPT_CHUNK = 20_000
 STRING_CHUNK = 64 << 20
 
-_APPEND = """
-for i = 1, #KEYS do
-  local old = redis.call('HGET', KEYS[i], ARGV[2 * i - 1]) or ''
-  redis.call('HSET', KEYS[i], ARGV[2 * i - 1], old .. ARGV[2 * i])
+# Keys are 8 bytes, little-endian; a key's bucket is its top 16 bits (its last two bytes). The
+# scripts take keys (and values) packed into one argument each: one command per SCRIPT_CHUNK keys.
+_BUCKET = "local function bucket(keys, at) return ARGV[1] .. (string.byte(keys, at + 6) + 256 * string.byte(keys, at + 7)) end\n"
+_GET = _BUCKET + """
+local keys, out = ARGV[2], {}
+for i = 1, #keys / 8 do
+  local at = (i - 1) * 8 + 1
+  out[i] = redis.call('HGET', bucket(keys, at), string.sub(keys, at, at + 7)) or ''
 end
-return #KEYS
+return out
+"""
+_APPEND = _BUCKET + """
+local keys, counts, values, from = ARGV[2], ARGV[3], ARGV[4], 1
+for i = 1, #keys / 8 do
+  local at = (i - 1) * 8 + 1
+  local n = struct.unpack('<I4', counts, (i - 1) * 4 + 1)
+  local field, name = string.sub(keys, at, at + 7), bucket(keys, at)
+  local old = redis.call('HGET', name, field) or ''
+  redis.call('HSET', name, field, old .. string.sub(values, from, from + 8 * n - 1))
+  from = from + 8 * n
+end
+return #keys / 8
 """
 _COMMIT = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
@@ -78,6 +94,7 @@ class RedisIndex:
         except redis.RedisError as problem:
             raise IndexFault(f"{self.where}: cannot reach Redis: {problem}") from None
         self._append = self.redis.register_script(_APPEND)
+        self._get = self.redis.register_script(_GET)
         self._commit = self.redis.register_script(_COMMIT)
         self._load()
 
@@ -119,17 +136,19 @@ class RedisIndex:
     def lookup(self, table: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`dedup.index.folder.FolderIndex.lookup`: matches of ``keys`` in committed batches."""
         keys = np.asarray(keys, np.uint64)
+        bucket = self._key("k", table, "")
         pipe = self.redis.pipeline(transaction=False)
-        for k in keys.tolist():
-            pipe.hget(self._key("k", table, k >> (64 - BUCKET_BITS)), k.to_bytes(8, "little"))
+        for start in range(0, len(keys), SCRIPT_CHUNK):
+            self._get(args=[bucket, keys[start:start + SCRIPT_CHUNK].astype("<u8").tobytes()], client=pipe)
+        found = [value for chunk in pipe.execute() for value in chunk] if len(keys) else []
         at, values = [], []
-        for i, value in enumerate(pipe.execute()):
+        for i, value in enumerate(found):
             if value:
                 if len(value) % 8:
-                    raise IndexFault(f"{self.where}: a value of {self._key('k', table, '*')} is corrupt")
-                found = np.frombuffer(value, np.uint64)
-                at.append(np.full(len(found), i))
-                values.append(found)
+                    raise IndexFault(f"{self.where}: a value of {bucket}* is corrupt (not 8-byte values)")
+                stored = np.frombuffer(value, "<u8").astype(np.uint64)
+                at.append(np.full(len(stored), i))
+                values.append(stored)
         if not at:
             return np.empty(0, np.int64), np.empty(0, np.uint64)
         at, values = np.concatenate(at), np.concatenate(values)
@@ -254,17 +273,13 @@ class RedisIndex:
         order = np.argsort(keys, kind="stable")
         keys, values = keys[order], values[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, np.int64)
-        ends = np.r_[starts[1:], len(keys)]
-        raw = values.tobytes()
-        names, args = [], []
-        for key, lo, hi in zip(keys[starts].tolist(), starts.tolist(), ends.tolist()):
-            names.append(self._key("k", table, key >> (64 - BUCKET_BITS)))
-            args += [key.to_bytes(8, "little"), raw[lo * 8:hi * 8]]
-            if len(names) == SCRIPT_CHUNK:
-                self._append(keys=names, args=args, client=pipe)
-                names, args = [], []
-        if names:
-            self._append(keys=names, args=args, client=pipe)
+        sizes = np.diff(np.r_[starts, len(keys)])
+        bucket = self._key("k", table, "")
+        for lo in range(0, len(starts), SCRIPT_CHUNK):
+            first, last = starts[lo], (starts[lo + SCRIPT_CHUNK] if lo + SCRIPT_CHUNK < len(starts) else len(keys))
+            self._append(args=[bucket, keys[starts[lo:lo + SCRIPT_CHUNK]].astype("<u8").tobytes(),
+                               sizes[lo:lo + SCRIPT_CHUNK].astype("<u4").tobytes(),
+                               values[first:last].astype("<u8").tobytes()], client=pipe)
         pipe.execute()
 
 
