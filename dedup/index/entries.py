@@ -85,6 +85,12 @@ def band_key(band: int, keys: np.ndarray) -> np.ndarray:
         return np.asarray(keys, np.uint64) ^ (np.uint64(band + 1) * _MIX)
 
 
+def band_key_of(bands: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """:func:`band_key` with a band per key."""
+    with np.errstate(over="ignore"):
+        return np.asarray(keys, np.uint64) ^ ((np.asarray(bands).astype(np.uint64) + np.uint64(1)) * _MIX)
+
+
 def text_keys(texts: list[str]) -> np.ndarray:
     """xxh3_64 of each text (a site's name)."""
     return np.fromiter((xxhash.xxh3_64_intdigest(t.encode("utf-8")) for t in texts), np.uint64, len(texts))

@@ -37,6 +37,7 @@ import xxhash
 
 from dedup.index.entries import DTYPES, KEYED, RECORDS, STREAMS, Entries, expand, placed, row_of, segment_of
 from dedup.index.errors import IndexFault
+from dedup.index.search import ranges
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
 
 MANIFEST = "manifest.json"
@@ -134,25 +135,26 @@ class FolderIndex:
         """Every stored (key, value) whose key is in ``keys`` (distinct): the position in ``keys`` and
         the value of each, by position, and for one key oldest batch first."""
         at, values = [], []
+        order = np.argsort(keys)
+        wanted = np.asarray(keys, np.uint64)[order]
         for segment in self.segments.values():
-            stored = segment.array(f"{table}.key")
-            lo = np.searchsorted(stored, keys, "left")
-            hi = np.searchsorted(stored, keys, "right")
-            hit = hi > lo
-            if hit.any():
-                at.append(np.repeat(np.flatnonzero(hit), (hi - lo)[hit]))
-                values.append(segment.array(f"{table}.value")[expand(lo[hit], hi[hit])])
+            which, lo, hi = ranges(segment.array(f"{table}.key"), wanted)
+            if len(which):
+                at.append(np.repeat(order[which], hi - lo))
+                values.append(segment.array(f"{table}.value")[expand(lo, hi)])
         if not at:
             return np.empty(0, np.int64), np.empty(0, np.uint64)
         at, values = np.concatenate(at), np.concatenate(values).astype(np.uint64)
         order = np.argsort(at, kind="stable")  # by key; segments were searched oldest first
         return at[order], values[order]
 
-    def records(self, table: str, refs: np.ndarray) -> dict[str, np.ndarray | list[str]]:
-        """The columns of the rows ``refs`` of ``table``, in the order of ``refs``."""
+    def records(self, table: str, refs: np.ndarray, columns: list[str] | None = None) -> dict[str, np.ndarray | list[str]]:
+        """The columns (all, or ``columns``) of the rows ``refs`` of ``table``, in the order of ``refs``."""
         segments, rows = segment_of(refs), row_of(refs)
         out: dict[str, np.ndarray | list[str]] = {}
         for column, dtype in RECORDS[table].items():
+            if columns is not None and column not in columns:
+                continue
             if dtype == "str":
                 values = [""] * len(refs)
                 for s in np.unique(segments).tolist():

@@ -32,7 +32,7 @@ from dedup.decide.stage import decide
 from dedup.fingerprint.collect import Prints
 from dedup.fingerprint.rules import NONE
 from dedup.index import counts, first, open_index
-from dedup.index.entries import SELF, Entries, band_key, expand, ref, segment_of, site_block_key, text_keys
+from dedup.index.entries import SELF, Entries, band_key, band_key_of, expand, ref, segment_of, site_block_key, text_keys
 from dedup.index.errors import IndexFault
 from dedup.index.settings import pinned
 from dedup.schemas import BLOCK_PRINTS, DOCUMENT_KINDS, DOC_PRINTS
@@ -42,6 +42,9 @@ from dedup.store.streams import Streams
 # The site of earlier documents inside a run: never a real site, so they count for no site's pages
 # or documents (those come from the index's counts).
 EARLIER_SITE = "\x00earlier"
+# The columns a run reads of the earlier rows it fetches.
+_NEEDED = {"docs": ["doc_id", "chars", "hash", "ntok", "sig", "rep"],
+           "items": ["doc", "block", "hash", "chars", "ntok", "sig", "rep"]}
 _FILLER = np.uint64(0xA5A5_0000_0000_0000)
 _LINK = np.uint64(0x5A5A_0000_0000_0000)
 
@@ -100,7 +103,7 @@ class IndexedRun:
         self.found_items = np.sort(distinct[at])
         self.found_item_refs = dict(zip(distinct[at].tolist(), found.tolist()))
         item_refs, items, item_matches = self._fetch("items", found, "block_band", prints.block_bands)
-        owners = index.records("docs", items["doc"]) if len(item_refs) else {"doc_id": [], "site": []}
+        owners = index.records("docs", items["doc"], ["doc_id"]) if len(item_refs) else {"doc_id": []}
 
         doc_sig, doc_keys, doc_streams = self._signed("doc_tokens", doc_refs, doc_records, doc_matches,
                                                       prints.doc_bands)
@@ -140,18 +143,20 @@ class IndexedRun:
         """Refs (oldest first) of the rows of ``table`` found by exact hash, by band key (each match as
         ref, band, key) and as the representatives of either; and their records."""
         refs, matches = [found], []
-        if self.config.near and len(bands):
-            for b in range(bands.bands):
-                keys = np.unique(bands.band(b))
-                at, hit = self.index.lookup(band_table, band_key(b, keys))
-                refs.append(hit)
-                matches.append((hit, np.full(len(hit), b), keys[at]))
+        if self.config.near and len(bands):  # every band at once: one search of each segment
+            keys = [bands.band(b) for b in range(bands.bands)]
+            band = np.repeat(np.arange(bands.bands), [len(k) for k in keys])
+            keys = np.concatenate(keys)
+            at, hit = self.index.lookup(band_table, band_key_of(band, keys))
+            refs.append(hit)
+            matches.append((hit, band[at], keys[at]))
         refs = np.unique(np.concatenate(refs)).astype(np.uint64)
-        records = self.index.records(table, refs)
+        columns = _NEEDED[table]
+        records = self.index.records(table, refs, columns)
         more = np.setdiff1d(records["rep"], refs)
         if len(more):
             refs = np.union1d(refs, more).astype(np.uint64)
-            records = self.index.records(table, refs)
+            records = self.index.records(table, refs, columns)
         return refs, records, matches
 
     def _signed(self, streams: str, refs, records, matches, bands: BandStore):
@@ -164,8 +169,7 @@ class IndexedRun:
         rows = int(signed.sum())
         keys = (_FILLER | np.arange(rows * (bands.bands + 1), dtype=np.uint64).reshape(bands.bands + 1, rows))
         for hit, band, key in matches:
-            at = sig[np.searchsorted(refs, hit)] - len(bands)
-            keys[band, at] = key
+            keys[band, sig[np.searchsorted(refs, hit)] - len(bands)] = key
         with np.errstate(over="ignore"):
             keys[bands.bands] = _LINK ^ (records["rep"][signed] * np.uint64(0x9E3779B97F4A7C15))
         stream_refs = ref(0, records["sig"][signed]) | (refs[signed] & ~np.uint64(0xFFFFFFFF))

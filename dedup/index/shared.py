@@ -180,10 +180,12 @@ class RedisIndex:
         raw = self._column(segment, name, "i8", [(r, r + 2) for r in rows.tolist()])
         return [tuple(np.frombuffer(b, np.int64).tolist()) for b in raw]
 
-    def records(self, table: str, refs: np.ndarray) -> dict[str, np.ndarray | list[str]]:
+    def records(self, table: str, refs: np.ndarray, columns: list[str] | None = None) -> dict[str, np.ndarray | list[str]]:
         segments, rows = segment_of(refs), row_of(refs)
         out: dict[str, np.ndarray | list[str]] = {}
         for column, dtype in RECORDS[table].items():
+            if columns is not None and column not in columns:
+                continue
             values: list | np.ndarray = [""] * len(refs) if dtype == "str" else np.empty(len(refs), DTYPES[dtype])
             for s in np.unique(segments).tolist():
                 mine = np.flatnonzero(segments == s)
