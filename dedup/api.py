@@ -210,7 +210,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
         if indexed is not None and not index_read_only:
             clock = time.perf_counter()
-            indexed.add(prints, findings, [s.name for s in sources], stats.reader.records_per_input)
+            indexed.add(prints, findings)
             stats.seconds["index_add"] = time.perf_counter() - clock
         del prints  # release the memory maps before the spill folder goes
     return frame, stats

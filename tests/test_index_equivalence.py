@@ -17,7 +17,7 @@ from dedup.config import Config
 # three words, so that no line can be a page's own headline (README lists both as differences).
 WORDS = ["apple", "river", "stone", "cloud", "green", "quiet", "table", "house", "light", "water", "bread", "north"]
 LINES = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
-COMPARED = ["doc_id", "block", "kind", "kept_doc", "kept_block", "action", "similarity"]
+COMPARED = ["doc_id", "block", "kind", "cluster", "kept_doc", "kept_block", "action", "similarity"]
 
 
 def _unique_line(n: int) -> str:

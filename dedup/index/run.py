@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import mmap
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -43,7 +43,7 @@ from dedup.store.streams import Streams
 # or documents (those come from the index's counts).
 EARLIER_SITE = "\x00earlier"
 # The columns a run reads of the earlier rows it fetches.
-_NEEDED = {"docs": ["doc_id", "chars", "hash", "ntok", "sig", "rep"],
+_NEEDED = {"docs": ["doc_id", "input", "record", "chars", "hash", "ntok", "sig", "rep"],
            "items": ["doc", "block", "hash", "chars", "ntok", "sig", "rep"]}
 _FILLER = np.uint64(0xA5A5_0000_0000_0000)
 _LINK = np.uint64(0x5A5A_0000_0000_0000)
@@ -103,7 +103,8 @@ class IndexedRun:
         self.found_items = np.sort(distinct[at])
         self.found_item_refs = dict(zip(distinct[at].tolist(), found.tolist()))
         item_refs, items, item_matches = self._fetch("items", found, "block_band", prints.block_bands)
-        owners = index.records("docs", items["doc"], ["doc_id"]) if len(item_refs) else {"doc_id": []}
+        owners = (index.records("docs", items["doc"], ["doc_id", "input", "record"]) if len(item_refs)
+                  else {"doc_id": [], "input": [], "record": np.empty(0, np.int64)})
 
         doc_sig, doc_keys, doc_streams = self._signed("doc_tokens", doc_refs, doc_records, doc_matches,
                                                       prints.doc_bands)
@@ -112,9 +113,15 @@ class IndexedRun:
         self.doc_refs, self.item_refs = doc_refs, item_refs
         self.phantom_docs = np.concatenate([doc_refs, items["doc"] if len(item_refs) else doc_refs[:0]])
         e = self.earlier = len(doc_refs) + len(item_refs)
+        # Earlier documents keep their stable key, (input name, record): cluster ids are made from it.
+        names = doc_records["input"] + owners["input"]
+        inputs = list(prints.inputs) + sorted(set(names) - set(prints.inputs))
+        number = {name: k for k, name in enumerate(inputs)}
         earlier_docs = pl.DataFrame({
             "doc_id": self._named(doc_refs, doc_records["doc_id"]) + self._named(items["doc"], owners["doc_id"]),
             "site": EARLIER_SITE,
+            "input": [number[name] for name in names],
+            "record": np.concatenate([doc_records["record"], owners["record"]]),
             "chars": np.concatenate([doc_records["chars"], np.zeros(len(item_refs), np.int64)]),
             "hash": np.concatenate([doc_records["hash"], np.zeros(len(item_refs), np.uint64)]),
             "ntok": np.concatenate([doc_records["ntok"], np.zeros(len(item_refs), np.int64)]),
@@ -127,14 +134,11 @@ class IndexedRun:
         }).cast(BLOCK_PRINTS) if len(item_refs) else pl.DataFrame(schema=BLOCK_PRINTS)
         _extend(prints.doc_tokens, *doc_streams)
         _extend(prints.block_shingles, *item_streams)
-        return Prints(
-            pl.concat([earlier_blocks, blocks.with_columns(pl.col("doc") + e)]),
-            _with_link_band(prints.block_bands, item_keys),
-            pl.concat([earlier_docs, docs.with_columns(pl.col("doc") + e)], how="diagonal_relaxed"),
-            _with_link_band(prints.doc_bands, doc_keys),
-            prints.doc_tokens,
-            prints.block_shingles,
-        )
+        store = _Joined(_with_link_band(prints.block_bands, item_keys), _with_link_band(prints.doc_bands, doc_keys),
+                        prints.doc_tokens, prints.block_shingles)
+        return Prints(pl.concat([earlier_blocks, blocks.with_columns(pl.col("doc") + e)]),
+                      pl.concat([earlier_docs, docs.with_columns(pl.col("doc") + e)], how="diagonal_relaxed"),
+                      store, inputs)
 
     def _named(self, refs: np.ndarray, ids: list[str]) -> list[str]:
         return [f"{self.names[s]}:{i}" for s, i in zip(segment_of(refs).tolist(), ids)]
@@ -195,13 +199,11 @@ class IndexedRun:
 
     # -- adding -------------------------------------------------------------------------------------
 
-    def add(self, prints: Prints, findings: pl.DataFrame, inputs: list[str], records_per_input: list[int]) -> dict:
+    def add(self, prints: Prints, findings: pl.DataFrame) -> dict:
         """Add the batch (``prints`` of the batch itself, ``findings`` from :meth:`decide`)."""
-        entries = self.entries(prints, findings, inputs, records_per_input)
-        return self.index.add(entries, self.settings)
+        return self.index.add(self.entries(prints, findings), self.settings)
 
-    def entries(self, prints: Prints, findings: pl.DataFrame, inputs: list[str],
-                records_per_input: list[int]) -> Entries:
+    def entries(self, prints: Prints, findings: pl.DataFrame) -> Entries:
         docs, blocks, n = prints.docs, self.new_blocks, len(prints.docs)
         own = lambda rows: ref(SELF, rows)  # noqa: E731
         # Documents: every one, with its stable key and its kept representative.
@@ -211,13 +213,8 @@ class IndexedRun:
         kept = copies["kept_doc"].to_numpy()
         rep[copies["doc"].to_numpy()] = np.where(kept < n, own(np.minimum(kept, n - 1)),
                                                  self._phantom(kept - n))
-        if "input" in docs.columns and "record" in docs.columns:
-            input_names, records = docs["input"].to_list(), docs["record"].to_numpy()
-        else:
-            starts = np.r_[0, np.cumsum(records_per_input)].astype(np.int64)
-            which = np.clip(np.searchsorted(starts, np.arange(n), "right") - 1, 0, max(len(inputs) - 1, 0))
-            input_names = [inputs[i] for i in which.tolist()] if inputs else [""] * n
-            records = np.arange(n) - starts[which]
+        input_names = pl.Series(prints.inputs, dtype=pl.String).gather(docs["input"]).to_list()
+        records = docs["record"].to_numpy()
         signed_docs = docs.filter(pl.col("sig") >= 0).sort("sig")["doc"].to_numpy()
         hashed = docs.filter(pl.col("ntok") > 0).select("doc", "hash").unique("hash", keep="first", maintain_order=True)
         hashed = hashed.filter(~pl.col("hash").is_in(pl.Series(self.found_docs).implode()))
@@ -304,6 +301,17 @@ class IndexedRun:
             if 0 <= k < len(self.item_refs):
                 reps[row] = self.item_refs[k]
         return reps
+
+
+@dataclass
+class _Joined:
+    """What :class:`Prints` reads from its store, for the batch and the earlier rows together."""
+
+    block_bands: BandStore
+    doc_bands: BandStore
+    doc_tokens: Streams
+    block_shingles: Streams
+    texts: None = None
 
 
 def _with_link_band(bands: BandStore, earlier: np.ndarray) -> BandStore:
