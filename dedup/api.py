@@ -68,41 +68,48 @@ class Result:
 
 def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: str | os.PathLike | None = None,
          stats_json: str | os.PathLike | None = None, fail_on_findings: bool = False, quiet: bool = True,
-         progress: Progress | None = None, config: Config | None = None, **options) -> Result:
+         progress: Progress | None = None, config: Config | None = None, index: str | os.PathLike | None = None,
+         batch: str | None = None, index_read_only: bool = False, **options) -> Result:
     """Find repeated, boilerplate and duplicate blocks and documents; change nothing.
 
-    ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...,
-    and ``index``, ``batch``, ``index_read_only`` for a run against an index).
-    ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr.
+    ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...).
+    ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr. ``index``
+    (a folder or a Redis URL) checks the input against every batch there, then adds it as ``batch``
+    unless ``index_read_only`` (README: "An index that outlives a run").
     """
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
-                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options)
+                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
+                indexed=_indexed(index, batch, index_read_only))
 
 
 def clean(inputs: Inputs, out: str | os.PathLike | None = None, *, report: str | os.PathLike | None = None,
           force: bool = False, doc_stats: str | os.PathLike | None = None, stats_json: str | os.PathLike | None = None,
           fail_on_findings: bool = False, quiet: bool = True, progress: Progress | None = None,
-          config: Config | None = None, **options) -> Result:
+          config: Config | None = None, index: str | os.PathLike | None = None, batch: str | None = None,
+          index_read_only: bool = False, **options) -> Result:
     """Write a copy of the corpus without the removed blocks and documents to ``out`` (``"-"``: JSON
     Lines on stdout). For documents held in memory, ``out=None`` returns them cleaned in
     ``Result.cleaned`` instead."""
     if out is None and not _in_memory(inputs):
         raise ConfigError("clean needs out (a path, or - for stdout) for inputs read from files")
     return _job(inputs, out, report=report, doc_stats=doc_stats, stats_json=stats_json, force=force,
-                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options)
+                fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
+                indexed=_indexed(index, batch, index_read_only))
+
+
+def _indexed(index, batch: str | None, read_only: bool) -> dict:
+    if index is None and (batch is not None or read_only):
+        raise ConfigError("--batch and --index-read-only need --index")
+    return {"index": None if index is None else os.fspath(index), "batch": batch, "index_read_only": read_only}
 
 
 def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_findings, quiet, progress, config,
-         options) -> Result:
+         options, indexed) -> Result:
     outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats}
     outputs = {name: None if value is None else str(value) for name, value in outputs.items()}
     to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
     if len(to_stdout) > 1:
         raise ConfigError(f"only one of {', '.join(to_stdout)} can be - (stdout); send the others to files")
-    indexed = {name: options.pop(name, None) for name in ("index", "batch")}
-    indexed["index_read_only"] = bool(options.pop("index_read_only", False))
-    if indexed["index"] is None and (indexed["batch"] is not None or indexed["index_read_only"]):
-        raise ConfigError("--batch and --index-read-only need --index")
     config = Config.from_options(config, **options)
     bar = None if quiet or progress is not None or not sys.stderr.isatty() else ProgressBar()
     cleaned = None
