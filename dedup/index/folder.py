@@ -158,11 +158,13 @@ class FolderIndex:
             if dtype == "str":
                 values = [""] * len(refs)
                 for s in np.unique(segments).tolist():
-                    blob, offsets = self.segments[s].array(f"{table}.{column}.bin"), \
-                        self.segments[s].array(f"{table}.{column}.off")
-                    for k in np.flatnonzero(segments == s).tolist():
-                        r = rows[k]
-                        values[k] = blob[offsets[r]:offsets[r + 1]].tobytes().decode("utf-8")
+                    mine = np.flatnonzero(segments == s)
+                    segment = self.segments[s]
+                    data, lengths = _gather(segment.array(f"{table}.{column}.bin"),
+                                            segment.array(f"{table}.{column}.off"), rows[mine])
+                    data, ends = data.tobytes(), np.cumsum(lengths).tolist()
+                    for k, start, end in zip(mine.tolist(), [0, *ends[:-1]], ends):
+                        values[k] = data[start:end].decode("utf-8")
                 out[column] = values
             else:
                 values = np.empty(len(refs), DTYPES[dtype])
@@ -175,14 +177,18 @@ class FolderIndex:
     def streams(self, name: str, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Streams ``refs`` (segment, stream row) of ``name``: their values one after another, and lengths."""
         segments, rows = segment_of(refs), row_of(refs)
-        pieces, lengths = [None] * len(refs), np.zeros(len(refs), np.int64)
+        order = np.argsort(segments, kind="stable")  # gathered segment by segment, then put back in order
+        flats, lengths = [], np.zeros(len(refs), np.int64)
         for s in np.unique(segments).tolist():
-            flat, offsets = self.segments[s].array(f"{name}.bin"), self.segments[s].array(f"{name}.off")
-            for k in np.flatnonzero(segments == s).tolist():
-                pieces[k] = flat[offsets[rows[k]]:offsets[rows[k] + 1]]
-                lengths[k] = len(pieces[k])
-        flat = np.concatenate(pieces) if pieces else np.empty(0, np.uint32)
-        return flat.astype(np.uint32), lengths
+            mine = order[segments[order] == s]
+            flat, lengths[mine] = _gather(self.segments[s].array(f"{name}.bin"), self.segments[s].array(f"{name}.off"),
+                                          rows[mine])
+            flats.append(flat)
+        flat = np.concatenate(flats) if flats else np.empty(0, np.uint32)
+        starts = np.r_[0, np.cumsum(lengths[order])[:-1]] if len(refs) else np.empty(0, np.int64)
+        back = np.empty(len(refs), np.int64)
+        back[order] = starts
+        return flat[expand(back, back + lengths)].astype(np.uint32), lengths
 
     # -- writing ------------------------------------------------------------------------------------
 
@@ -243,6 +249,12 @@ class FolderIndex:
             _fsync_dir(self.path)
             self._load()
         return batch
+
+
+def _gather(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``rows`` of a column of variable-length rows: their values one after another, and lengths."""
+    lo, hi = offsets[rows], offsets[rows + 1]
+    return flat[expand(lo, hi)], hi - lo
 
 
 def _write_segment(folder: Path, entries: Entries, segment: int) -> dict[str, dict]:
