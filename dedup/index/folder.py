@@ -262,12 +262,12 @@ def _write_segment(folder: Path, entries: Entries, segment: int) -> dict[str, di
     files: dict[str, dict] = {}
 
     def put(name: str, array: np.ndarray, dtype: str) -> None:
-        array = np.ascontiguousarray(array, DTYPES.get(dtype, np.uint8))
+        data = np.ascontiguousarray(array, DTYPES.get(dtype, np.uint8)).data
         with open(folder / name, "wb") as f:
-            f.write(array.tobytes())
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        files[name] = {"dtype": dtype, "length": len(array), "xxh3": _digest(folder / name)}
+        files[name] = {"dtype": dtype, "length": len(array), "xxh3": xxhash.xxh3_64_hexdigest(data)}
 
     for table, kind in KEYED.items():
         keys, values = entries.keyed[table]
