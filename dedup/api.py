@@ -35,6 +35,7 @@ from dedup.cleaning import second_pass
 from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.fingerprint.collect import fingerprint_corpus
+from dedup.index.run import IndexedRun, default_batch_name
 from dedup.io.publish import check_output, write_to
 from dedup.io.sources import InputError, open_sources
 from dedup.progress import Progress, ProgressBar
@@ -71,22 +72,27 @@ class Result:
 def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: str | os.PathLike | None = None,
          stats_json: str | os.PathLike | None = None, fail_on_findings: bool = False, quiet: bool = True,
          progress: Progress | None = None, config: Config | None = None, html: str | os.PathLike | None = None,
+         index: str | os.PathLike | None = None, batch: str | None = None, index_read_only: bool = False,
          **options) -> Result:
     """Find repeated, boilerplate and duplicate blocks and documents; change nothing.
 
     ``options`` are the command's other options (Config fields, ``exact_only``, ``keep_file``, ...).
     ``quiet=False`` shows the command's progress bar (on a terminal) and summary on stderr.
-    ``html`` names a review page to write (:mod:`dedup.report.html`; ``"-"``: stdout).
+    ``html`` names a review page to write (:mod:`dedup.report.html`; ``"-"``: stdout). ``index``
+    (a folder or a Redis URL) checks the input against every batch there, then adds it as ``batch``
+    unless ``index_read_only`` (README: "An index that outlives a run").
     """
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
                 fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
-                html=html)
+                html=html, indexed=_indexed(index, batch, index_read_only))
 
 
 def clean(inputs: Inputs, out: str | os.PathLike | None = None, *, report: str | os.PathLike | None = None,
           force: bool = False, doc_stats: str | os.PathLike | None = None, stats_json: str | os.PathLike | None = None,
           fail_on_findings: bool = False, quiet: bool = True, progress: Progress | None = None,
-          config: Config | None = None, html: str | os.PathLike | None = None, **options) -> Result:
+          config: Config | None = None, html: str | os.PathLike | None = None,
+          index: str | os.PathLike | None = None, batch: str | None = None, index_read_only: bool = False,
+          **options) -> Result:
     """Write a copy of the corpus without the removed blocks and documents to ``out`` (``"-"``: JSON
     Lines on stdout). For documents held in memory, ``out=None`` returns them cleaned in
     ``Result.cleaned`` instead. ``html`` names a review page to write."""
@@ -94,7 +100,7 @@ def clean(inputs: Inputs, out: str | os.PathLike | None = None, *, report: str |
         raise ConfigError("clean needs out (a path, or - for stdout) for inputs read from files")
     return _job(inputs, out, report=report, doc_stats=doc_stats, stats_json=stats_json, force=force,
                 fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
-                html=html)
+                html=html, indexed=_indexed(index, batch, index_read_only))
 
 
 def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike, quiet: bool = True,
@@ -119,8 +125,14 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
     return Result(frame, stats)
 
 
+def _indexed(index, batch: str | None, read_only: bool) -> dict:
+    if index is None and (batch is not None or read_only):
+        raise ConfigError("--batch and --index-read-only need --index")
+    return {"index": None if index is None else os.fspath(index), "batch": batch, "index_read_only": read_only}
+
+
 def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_findings, quiet, progress, config,
-         options, html=None) -> Result:
+         options, html=None, indexed=None) -> Result:
     outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
     outputs = {name: None if value is None else str(value) for name, value in outputs.items()}
     to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
@@ -134,7 +146,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
         frame, stats = run(_input_list(inputs), config, report=_path(outputs["report"]),
                            out=back or _path(outputs["out"]), stdout=outputs["out"] == STDOUT, force=force,
                            progress=progress or bar, doc_stats=_target(outputs["doc_stats"]),
-                           html=_target(outputs["html"]))
+                           html=_target(outputs["html"]), **(indexed or {}))
         if back is not None:
             cleaned = pl.read_parquet(back)
     if outputs["report"] == STDOUT:  # written once the run is over: a failed run writes none
@@ -180,9 +192,12 @@ def _input_list(inputs: Inputs) -> list[str | pl.DataFrame]:
 def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None, out: Path | None = None,
         stdout: bool = False, force: bool = False, progress: Progress | None = None,
         doc_stats: Path | IO[bytes] | None = None, html: Path | IO[bytes] | None = None,
+        index: str | None = None, batch: str | None = None, index_read_only: bool = False,
         ) -> tuple[pl.DataFrame, RunStats]:
     """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
-    statistics; ``html`` the review page. Returns the report frame and the run's stats."""
+    statistics; ``html`` the review page; ``index`` checks the input against an index and, unless
+    ``index_read_only``, adds it there as ``batch`` once the run has succeeded (:mod:`dedup.index.run`).
+    Returns the report frame and the run's stats."""
     if html is not None:
         charts.require()  # before the run, not after it
     if doc_stats is not None and not config.doc_stats:
@@ -196,6 +211,8 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         for written, what in ((report, "report"), (html, "review page")):
             if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
                 raise InputError(f"{written}: the {what} would overwrite an input")
+        indexed = None if index is None else IndexedRun(
+            index, config, batch or default_batch_name([s.name for s in sources]), index_read_only)
         # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
         texts = store.texts
@@ -208,7 +225,10 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         clock = time.perf_counter()
         if progress:
             progress.stage("deciding")
-        findings = decide(prints, config)
+        if indexed is None:
+            findings, named = decide(prints, config), prints
+        else:
+            findings, named = indexed.decide(prints)
         stats.seconds["match_and_decide"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -223,7 +243,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
                 sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
             if progress:
                 progress.stage("writing the report")
-        frame = report_frame(findings, prints)
+        frame = report_frame(findings, named)
         stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:
             write_report(frame, report, config.workers)
@@ -234,5 +254,9 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
                 progress.stage("writing the review page")
             write_html(frame, sources, config, html, stats=stats)
         stats.seconds["report_and_clean"] = time.perf_counter() - clock
+        if indexed is not None and not index_read_only:
+            clock = time.perf_counter()
+            indexed.add(prints, findings)
+            stats.seconds["index_add"] = time.perf_counter() - clock
         del prints  # release the memory maps before the spill folder goes
     return frame, stats

@@ -109,19 +109,24 @@ SHARED: dict[str, tuple] = {
     "fail_on_findings": (bool, *_option(False, "--fail-on-findings", help="Exit with code 3 when anything is flagged.")),
     "stats_json": (str | None, *_option(None, metavar="<path>", help="Write the run's counters and stage times as JSON here; - for stdout.")),
     "html": (str | None, *_option(None, "--html", metavar="<path>", help="Also write a review page here: one self-contained HTML file (needs dedup[html]); - for stdout.")),
+    "index": (str | None, *_option(None, metavar="<folder|redis://...>", help="Check the input against every batch of this index (a folder, created when missing, or redis://[:password@]host:port/db[?prefix=NAME]) and add it there as one batch when the run succeeds.")),
+    "batch": (str | None, *_option(None, help="The name the input gets as a batch of --index [default: the input names].")),
+    "index_read_only": (bool, *_option(False, "--index-read-only", help="Check against --index without adding the input to it.")),
     "quiet": (bool, *_option(False, "--quiet", "-q", help="No progress bar and no summary.")),
 }
 # What dedup review takes of them: how the inputs were read.
 REVIEW_OPTIONS = ("unit", "format", "text_field", "id_field", "site_field", "strict", "on_error", "quiet")
 
 
-def _with_shared_options(command: Callable, names: tuple[str, ...] | None = None) -> Callable:
-    """Give ``command`` the SHARED options (or those of ``names``) after its own parameters (Typer
-    reads ``__signature__``)."""
+def _with_shared_options(command: Callable, names: tuple[str, ...] | None = None,
+                         without: tuple[str, ...] = ()) -> Callable:
+    """Give ``command`` the SHARED options (those of ``names``, but ``without``) after its own
+    parameters (Typer reads ``__signature__``)."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())
     shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                 annotation=Annotated[kind, option])
-              for name, (kind, default, option) in SHARED.items() if names is None or name in names]
+              for name, (kind, default, option) in SHARED.items()
+              if (names is None or name in names) and name not in without]
     command.__signature__ = inspect.Signature([p for p in own if p.kind != p.VAR_KEYWORD] + shared)
     return command
 
@@ -162,6 +167,41 @@ def review(
 ) -> None:
     """Write the review page of an earlier report from the run's inputs, given as to the run."""
     _execute("review", inputs, {"report": report, "html": html, **options})
+
+
+index_app = typer.Typer(help="An index that outlives a run: see what it holds, or seed it.", no_args_is_help=True,
+                        rich_markup_mode=None)
+app.add_typer(index_app, name="index")
+IndexPath = Annotated[str, typer.Argument(metavar="PATH", help="A folder, or redis://[:password@]host:port/db[?prefix=NAME].", show_default=False)]
+
+
+@index_app.command("info", epilog="Examples:\n\n  dedup index info crawl-index/\n\n  dedup index info redis://127.0.0.1:6379/0 --json")
+def index_info(path: IndexPath, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The settings, the batches (name, documents, blocks, when added) and the size of an index."""
+    import json
+
+    from dedup.index.info import describe, lines, open_index
+    from dedup.io.sources import InputError
+
+    try:
+        index = open_index(path)
+        if not index.batches:
+            raise InputError(f"{path}: no dedup index there (or an empty one)")
+        info = describe(index)
+    except InputError as problem:
+        typer.echo(f"dedup: error: {problem}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(json.dumps(info, indent=2) if as_json else "\n".join(lines(info)))
+
+
+def _index_add(path: IndexPath, inputs: Inputs, **options) -> None:
+    """Add inputs to an index as one batch, without a report (to seed an index from an archive)."""
+    _execute("scan", inputs, {"index": path, "report": None, **options})
+
+
+index_app.command("add", epilog="Examples:\n\n  dedup index add crawl-index/ 2024-01.jsonl.zst --site-field url\n\n"
+                  "  dedup index add redis://127.0.0.1:6379/0?prefix=crawl day1.jsonl --batch day1")(
+    _with_shared_options(_index_add, without=("report", "doc_stats", "fail_on_findings", "index", "index_read_only", "html")))
 
 
 def _execute(command: str, inputs: list[str], options: dict) -> None:

@@ -52,9 +52,10 @@ def in_running_prose(blocks: pl.DataFrame, prose_words: int, min_docs: pl.Expr, 
     # Windows over the blocks that share their cluster only (a quarter to a third of them, measured on
     # the speed corpus): a block alone in its cluster stands in one document and is its only copy.
     shared = blocks["cluster_size"] > 1
-    columns = blocks.select("doc", "rep", "site", "occurrence", "block", "chars", "ntok", "site_pages")
+    columns = blocks.select("doc", "rep", "site", "occurrence", "block", "chars", "ntok", "site_pages",
+                            _earlier_docs(blocks))
     members = columns.filter(shared).select(
-        (pl.col("doc").n_unique().over("rep", "site") < min_docs)
+        (pl.col("doc").n_unique().over("rep", "site") + pl.col("earlier_docs") < min_docs)
         & (pl.col("occurrence") == pl.col("occurrence").sort_by(order).first().over("rep", "doc"))
     ).to_series()
     kept = blocks.select(k=pl.repeat(True, pl.len()) & (pl.lit(1) < min_docs))["k"].scatter(shared.arg_true(), members)
@@ -62,6 +63,12 @@ def in_running_prose(blocks: pl.DataFrame, prose_words: int, min_docs: pl.Expr, 
     return blocks.select("doc", stays=stays).select(
         (_in_doc(pl.col("stays"), 1) & _in_doc(pl.col("stays"), -1)).fill_null(False)
     ).to_series()
+
+
+def _earlier_docs(blocks: pl.DataFrame) -> pl.Expr:
+    """Documents of earlier batches of the site holding the block's cluster (``earlier_docs``, set by a
+    run against an index, :mod:`dedup.index.run`); none otherwise."""
+    return pl.col("earlier_docs") if "earlier_docs" in blocks.columns else pl.lit(0, pl.Int64).alias("earlier_docs")
 
 
 def _in_doc(column: pl.Expr, by: int) -> pl.Expr:
@@ -118,7 +125,7 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     if clusters.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
     clusters = clusters.with_columns(own_headline=own_headline(clusters)).with_columns(
-        site_docs=pl.col("doc").n_unique().over("cluster", "site"),
+        site_docs=pl.col("doc").n_unique().over("cluster", "site") + _earlier_docs(clusters),
         doc_kept=pl.col("occurrence").sort_by(order).first().over("cluster", "doc"),
     )
     rep = clusters.select(
