@@ -1,0 +1,256 @@
+"""Trimmed copies of real stories: does ``duplicate_doc`` catch a republished story with a cut and edits?
+
+Builds a corpus at run time (in a temporary folder, never in the repo) from real text: the content
+paragraphs (lines labelled ``content`` with at least 12 words) of the cleanportaleval and l3s-dev
+pages, and the seed article's paragraphs. Every page with at least 6 such paragraphs gives an
+*original* of 6-12 consecutive paragraphs, and a *trimmed copy*: one paragraph dropped, 2-6 words
+replaced by words drawn from the whole pool. Two kinds of near miss go in too: an *excerpt* (the
+first third of an original, as a teaser) and a *splice* (the first half of one original followed by
+the second half of another). Everything is seeded (``--seed``).
+
+Truth is word 5-gram Jaccard (exact sets of shingles over dedup's normalised words): a pair is
+positive at ``J >= 0.8``. Predicted: both documents in one ``duplicate_doc`` cluster (the kept
+representative counts). Precision counts every flagged pair; pairs that are neither positives nor
+generated relatives (originals of different pages) count against it like any other.
+
+The same run scores candidate document measures on every generated pair and on copycat-dev's
+judged pairs, to choose one by measuring: aligned share of the longer document (dedup until now),
+of the shorter one (containment), aligned share of the union, and Jaccard.
+
+    python benchmarks/trimmed_copies.py [--seed 7] [--keep-corpus DIR] [--option=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import tempfile
+import time
+from collections import Counter, defaultdict
+from itertools import combinations
+from pathlib import Path
+
+from rapidfuzz.distance import LCSseq
+
+from _common import DEFAULT_EVAL, REPO, dedup, describe_dedup, normalise, parse_extra
+
+MIN_WORDS = 12
+SOURCES = ("cleanportaleval", "l3s-dev")
+
+
+def content_paragraphs(eval_dir: Path) -> list[list[str]]:
+    """Per page, its content lines of at least MIN_WORDS words, in page order; then the seed's paragraphs."""
+    pages = []
+    for name in SOURCES:
+        content = set()
+        with open(eval_dir / name / "labels.csv", newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                if r["label"] == "content":
+                    content.add((r["id"], int(r["block"])))
+        with open(eval_dir / name / "corpus.jsonl", encoding="utf-8") as f:
+            for line in f:
+                page = json.loads(line)
+                paras = [t.strip() for i, t in enumerate(page["text"].split("\n"))
+                         if (page["id"], i) in content and len(t.split()) >= MIN_WORDS]
+                # a page's own repeats (the story printed twice) would make a copy of itself
+                pages.append(list(dict.fromkeys(paras)))
+    for seed in sorted((REPO / "seeds").glob("*.txt")):
+        paras = [p.strip() for p in seed.read_text(encoding="utf-8").split("\n") if len(p.split()) >= MIN_WORDS]
+        pages.append(list(dict.fromkeys(paras)))
+    return pages
+
+
+def build(pages: list[list[str]], rng: random.Random):
+    """Documents {id: text} and the generated relations {(a, b): kind}."""
+    vocabulary = sorted({w for page in pages for p in page for w in p.split()})
+    docs, relation, originals = {}, {}, []
+    seen = set()
+    for n, paras in enumerate(pages):
+        if len(paras) < 6:
+            continue
+        k = rng.randint(6, min(12, len(paras)))
+        start = rng.randint(0, len(paras) - k)
+        body = paras[start:start + k]
+        key = normalise(" ".join(body))
+        if key in seen:  # two URLs of one post
+            continue
+        seen.add(key)
+        orig = f"p{n}-original"
+        docs[orig] = "\n".join(body)
+        originals.append((orig, body))
+        # trimmed copy: one paragraph dropped, 2-6 words replaced
+        drop = rng.randrange(k)
+        words = [p.split() for i, p in enumerate(body) if i != drop]
+        places = [(i, j) for i, p in enumerate(words) for j in range(len(p))]
+        for i, j in rng.sample(places, rng.randint(2, 6)):
+            words[i][j] = rng.choice(vocabulary)
+        copy = f"p{n}-copy"
+        docs[copy] = "\n".join(" ".join(p) for p in words)
+        relation[(orig, copy)] = "trimmed copy"
+        excerpt = f"p{n}-excerpt"
+        docs[excerpt] = "\n".join(body[: max(2, k // 3)])
+        relation[(orig, excerpt)] = "excerpt"
+        relation[(copy, excerpt)] = "excerpt"
+    for (a, body_a), (b, body_b) in zip(originals, originals[1:]):
+        splice = a.replace("original", "splice")
+        docs[splice] = "\n".join(body_a[: len(body_a) // 2] + body_b[len(body_b) // 2:])
+        relation[(a, splice)] = "splice"
+        relation[(b, splice)] = "splice"
+    return docs, relation
+
+
+def shingles(words: list[str], n: int = 5) -> set:
+    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+class Measures:
+    """Exact pair measures over normalised words, cached per document."""
+
+    def __init__(self, texts: dict[str, str], tokenised: bool = False):
+        self.words = {d: (t.split() if tokenised else normalise(t).split()) for d, t in texts.items()}
+        self.sets = {}
+
+    def jaccard(self, a: str, b: str) -> float:
+        for d in (a, b):
+            if d not in self.sets:
+                self.sets[d] = shingles(self.words[d])
+        x, y = self.sets[a], self.sets[b]
+        return len(x & y) / len(x | y) if x or y else 1.0
+
+    def aligned(self, a: str, b: str) -> tuple[int, int, int]:
+        """(aligned tokens in runs of >= 2, shorter length, longer length)."""
+        x, y = self.words[a], self.words[b]
+        runs = (op.src_end - op.src_start for op in LCSseq.opcodes(x, y) if op.tag == "equal")
+        return sum(n for n in runs if n >= 2), min(len(x), len(y)), max(len(x), len(y))
+
+    def all(self, a: str, b: str) -> dict[str, float]:
+        al, short, long_ = self.aligned(a, b)
+        return {
+            "aligned/longer": al / long_ if long_ else 1.0,
+            "aligned/shorter": al / short if short else 1.0,
+            "aligned/union": al / (short + long_ - al) if long_ else 1.0,
+            "jaccard": self.jaccard(a, b),
+            "shorter/longer": short / long_ if long_ else 1.0,
+        }
+
+
+CANDIDATES = {
+    "aligned/longer >= 0.9": lambda v: v["aligned/longer"] >= 0.9,
+    "aligned/shorter >= 0.9": lambda v: v["aligned/shorter"] >= 0.9,
+    "aligned/union >= 0.8": lambda v: v["aligned/union"] >= 0.8,
+    "aligned/union >= 0.85": lambda v: v["aligned/union"] >= 0.85,
+    "aligned/union >= 0.855": lambda v: v["aligned/union"] >= 0.855,
+    "aligned/union >= 0.86": lambda v: v["aligned/union"] >= 0.86,
+    "aligned/union >= 0.87": lambda v: v["aligned/union"] >= 0.87,
+    "jaccard >= 0.8 or aligned/longer >= 0.9": lambda v: v["jaccard"] >= 0.8 or v["aligned/longer"] >= 0.9,
+    "jaccard >= 0.8": lambda v: v["jaccard"] >= 0.8,
+    "jaccard >= 0.7": lambda v: v["jaccard"] >= 0.7,
+    "shorter >= 0.9, len ratio >= 0.8": lambda v: v["aligned/shorter"] >= 0.9 and v["shorter/longer"] >= 0.8,
+    "shorter >= 0.95, len ratio >= 0.8": lambda v: v["aligned/shorter"] >= 0.95 and v["shorter/longer"] >= 0.8,
+    "shorter >= 0.9, len ratio >= 0.85": lambda v: v["aligned/shorter"] >= 0.9 and v["shorter/longer"] >= 0.85,
+    "longer >= 0.9 or union >= 0.8 & J >= 0.6": lambda v: v["aligned/longer"] >= 0.9
+    or (v["aligned/union"] >= 0.8 and v["jaccard"] >= 0.6),
+    "longer >= 0.8": lambda v: v["aligned/longer"] >= 0.8,
+    "longer >= 0.85": lambda v: v["aligned/longer"] >= 0.85,
+}
+
+
+def clusters_of(report) -> dict[str, int]:
+    member = {}
+    rows = report.filter(report["kind"] == "duplicate_doc").select("doc_id", "kept_doc", "cluster")
+    for doc_id, kept, cluster in rows.iter_rows():
+        member[doc_id] = cluster
+        member[kept] = cluster
+    return member
+
+
+def copycat_pairs(eval_dir: Path):
+    data = eval_dir / "copycat-dev"
+    texts = {}
+    with open(data / "corpus.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            texts[r["id"]] = r["text"]
+    with open(data / "pairs.csv", newline="", encoding="utf-8") as f:
+        pairs = [(r["a"], r["b"], r["label"]) for r in csv.DictReader(f)]
+    return texts, pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep-corpus", type=Path, help="write the generated corpus here (outside the repo)")
+    parser.add_argument("--no-measures", action="store_true", help="skip the table of candidate measures")
+    args, extra = parser.parse_known_args()
+    options = parse_extra(extra)
+    rng = random.Random(args.seed)
+    docs, relation = build(content_paragraphs(args.eval_dir), rng)
+    measures = Measures(docs)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep_corpus or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        corpus = folder / "trimmed.jsonl"
+        with open(corpus, "w", encoding="utf-8") as f:
+            for doc_id, text in docs.items():
+                f.write(json.dumps({"id": doc_id, "text": text}) + "\n")
+        clock = time.perf_counter()
+        report = dedup.scan(str(corpus), report=None, **options)
+        seconds = time.perf_counter() - clock
+    member = clusters_of(report)
+    by_cluster = defaultdict(list)
+    for d, c in member.items():
+        by_cluster[c].append(d)
+    flagged = {tuple(sorted(p)) for ds in by_cluster.values() for p in combinations(sorted(ds), 2)}
+    related = {tuple(sorted(p)): kind for p, kind in relation.items()}
+    pairs = set(related) | flagged
+    jac = {p: measures.jaccard(*p) for p in pairs}
+    positive = {p for p in pairs if jac[p] >= 0.8}
+
+    print(describe_dedup())
+    print(f"trimmed copies (seed {args.seed}): {len(docs)} documents, "
+          + ", ".join(f"{n} {k} pairs" for k, n in sorted(Counter(related.values()).items()))
+          + f"; dedup.scan({', '.join(f'{k}={v!r}' for k, v in options.items()) or 'defaults'}) in {seconds:.2f} s")
+    tp = len(positive & flagged)
+    print(f"pairs with J5 >= 0.8: {len(positive)}; flagged pairs: {len(flagged)}; "
+          f"recall {tp / len(positive) if positive else float('nan'):.3f}, "
+          f"precision {tp / len(flagged) if flagged else float('nan'):.3f}")
+    print(f"\n{'generated pair':<16} {'pairs':>6} {'J5>=0.8':>8} {'mean J5':>8} {'flagged':>8} {'flagged J5>=0.8':>16}")
+    for kind in ("trimmed copy", "excerpt", "splice"):
+        ps = [p for p, k in related.items() if k == kind]
+        pos = [p for p in ps if p in positive]
+        print(f"{kind:<16} {len(ps):>6} {len(pos):>8} {sum(jac[p] for p in ps) / max(1, len(ps)):>8.3f} "
+              f"{sum(p in flagged for p in ps):>8} {sum(p in flagged for p in pos):>16}")
+    others = flagged - set(related)
+    print(f"{'unrelated':<16} {'':>6} {'':>8} {'':>8} {len(others):>8}")
+
+    if args.no_measures:
+        return
+    # Candidate measures, exactly, on the generated pairs and on copycat-dev's judged pairs.
+    values = {p: measures.all(*p) for p in related}
+    texts, cc_pairs = copycat_pairs(args.eval_dir)
+    cc = Measures(texts, tokenised=True)
+    cc_values = [(label, cc.all(a, b)) for a, b, label in cc_pairs if label in ("3", "0.5", "2", "1")]
+    print("\ncandidate measures (exact, outside dedup): trimmed copies with J5>=0.8 caught, excerpts and splices "
+          "caught (should be few), copycat label-3 recall, label-0.5 flagged, labels 2 / 1 flagged")
+    for name, hit in CANDIDATES.items():
+        pos = [p for p in related if p in positive]
+        low = [p for p, k in related.items() if k == "trimmed copy" and p not in positive]
+        ex = [p for p, k in related.items() if k == "excerpt"]
+        sp = [p for p, k in related.items() if k == "splice"]
+        cc_rate = {}
+        for label in ("3", "0.5", "2", "1"):
+            vs = [v for lab, v in cc_values if lab == label]
+            cc_rate[label] = sum(hit(v) for v in vs) / max(1, len(vs))
+        print(f"  {name:<42} J>=0.8 {sum(hit(values[p]) for p in pos):>4}/{len(pos):<4}"
+              f" copies J<0.8 {sum(hit(values[p]) for p in low):>3}/{len(low):<3}"
+              f" excerpts {sum(hit(values[p]) for p in ex):>3}/{len(ex):<3} splices {sum(hit(values[p]) for p in sp):>3}"
+              f"/{len(sp):<3} copycat L3 {cc_rate['3']:.3f} L0.5 {cc_rate['0.5']:.3f} L2 {cc_rate['2']:.3f}"
+              f" L1 {cc_rate['1']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
