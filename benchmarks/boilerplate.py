@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import tempfile
 import time
 from collections import Counter, defaultdict
 from contextlib import ExitStack, contextmanager
@@ -114,6 +115,16 @@ def run_dedup(corpus: Path, config: dict, patches=()) -> tuple[pl.DataFrame, flo
         return report, time.perf_counter() - clock
 
 
+def second_clean(corpus: Path, config: dict) -> str:
+    """What ``clean`` of the cleaned corpus removes (nothing, when cleaning is idempotent)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        once = Path(tmp) / "once.jsonl"
+        dedup.clean(str(corpus), str(once), report=None, **config)
+        again = dedup.scan(str(once), report=None, **config)
+    gone = again.filter(pl.col("action") == "remove")
+    return f"{len(gone)} rows" + (f" ({', '.join(gone['text'].head(4).to_list())})" if len(gone) else "")
+
+
 def report_gaps(lines, removed, report) -> tuple[int, int, int]:
     """(lines left without a row although an equal line of the site is removed, their chars,
     repeat rows whose kept block is removed)."""
@@ -181,6 +192,7 @@ def score_set(eval_dir: Path, name: str, options: dict, ablation: bool, every_si
     gaps, gap_chars, bad = report_gaps(lines, removed, report)
     print(f"report gaps: {gaps} lines ({gap_chars} chars) kept without a row while an equal line of their site "
           f"is removed; {bad} repeat rows keep a removed block")
+    print(f"idempotence: a second clean of the cleaned {name} removes {second_clean(data / 'corpus.jsonl', config)}")
     per_site(lines, {"dedup": removed, "naive": naive}, recurs, pages_per_site, every_site)
 
     if ablation:

@@ -263,3 +263,14 @@ def test_running_prose_takes_a_fixed_document_count_as_well_as_one_per_row():
     })
     found = in_running_prose(blocks, 20, pl.lit(3), [pl.col("block")]).to_list()
     assert found == [False, True, False, False, True, False]  # the shared short line sits between prose
+
+
+def test_copies_of_a_line_stay_one_cluster_when_some_share_a_frame_with_other_lines(tmp_path):
+    # "Also in the News" shares the frame "0 in the 0" with "Also in the Arts"; "Also in the news"
+    # (another frame) is the same line once normalised. Every copy goes, in one cluster.
+    lines = ["Also in the news", "Also in the Arts", "Also in the News", "Also in the News"]
+    src = _folder(tmp_path, {f"p{i}.txt": _page(i, line) for i, line in enumerate(lines)})
+    found = scan(str(src), **MIN_DOCS)
+    assert found.select("doc_id", "block", "kind", "action").rows() == [
+        (f"p{i}.txt", 1, "boilerplate", "remove") for i in range(4)]
+    assert found["cluster"].n_unique() == 1
