@@ -126,15 +126,19 @@ def second_clean(corpus: Path, config: dict) -> str:
 
 
 def report_gaps(lines, removed, report) -> tuple[int, int, int]:
-    """(lines left without a row although an equal line of the site is removed, their chars,
-    repeat rows whose kept block is removed)."""
+    """(lines left without a row although an equal line of the site is removed, and not named as the
+    kept copy of a repeat row nor in a dropped page; their chars; repeat rows whose kept block is
+    removed)."""
     removed_text = {(line[1], line[5].strip()) for line, rem in zip(lines, removed) if rem}
     rows = set(zip(report["doc_id"].to_list(), report["start"].to_list()))
+    repeats = report.filter(pl.col("kind") == "repeat")
+    kept = set(zip(repeats["kept_doc"].to_list(), repeats["kept_block"].to_list()))  # named by a repeat row
+    dropped = set(report.filter(pl.col("kind") == "duplicate_doc")["doc_id"].to_list())  # a row for the page
     gaps = [line for line, rem in zip(lines, removed)
-            if not rem and (line[1], line[5].strip()) in removed_text and (line[0], line[3]) not in rows]
+            if not rem and (line[1], line[5].strip()) in removed_text and (line[0], line[3]) not in rows
+            and (line[0], line[2]) not in kept and line[0] not in dropped]
     removing = report.filter(pl.col("action") == "remove")
     gone = set(zip(removing["doc_id"].to_list(), removing["block"].to_list()))
-    repeats = report.filter(pl.col("kind") == "repeat")
     bad = sum((d, k) in gone for d, k in zip(repeats["kept_doc"].to_list(), repeats["kept_block"].to_list()))
     return len(gaps), sum(line[7] for line in gaps), bad
 
