@@ -73,6 +73,7 @@ def test_near_repeated_caption_is_a_repeat_with_similarity_below_one(tmp_path):
     similarity = found["similarity"].item()
     assert 0.8 <= similarity < 1.0
     assert similarity == pytest.approx(_jaccard(caption, near), abs=0.1)
+    assert found["rule"].item() == f"repeat near {round(similarity, 2)}"
     start, end = found.select("start", "end").row(0)
     assert text[start:end] == near
 
@@ -122,6 +123,7 @@ def test_document_with_three_words_changed_is_a_duplicate_doc(tmp_path):
     assert found.select("doc_id", "kind", "kept_doc", "cluster_size", "end").rows() == [
         ("edited", "duplicate_doc", "orig", 2, len(edited_text))]
     assert 0.9 <= found["similarity"].item() < 1.0
+    assert found["rule"].item() == f"doc aligned {round(found['similarity'].item(), 2)}"
     assert [r["id"] for r in read_jsonl(out)] == ["orig", "other"]
 
 
