@@ -87,13 +87,32 @@ def in_short_run(blocks: pl.DataFrame, stays: pl.Series, order: list[pl.Expr], p
     return steps.select(pl.col("later") & (~prose_beside | copy_beside)).to_series()
 
 
+HEADLINE_WORDS = 4
+
+
+def page_menu(blocks: pl.DataFrame, stays: pl.Series, prose_words: int) -> pl.Series:
+    """Whether each block is a short line printed more than once in its document, every time in a run
+    of short lines: no prose that stays (``stays``: :func:`prose_that_stays`) on either side, or next
+    to another such repeated short line (``blocks``: every block of each document, in order, with doc,
+    rep, ntok).
+
+    A menu printed in the header and again in the footer is page furniture in both places: the first
+    printing is no more the page's text than the second. A line repeated in running prose ("Yes.")
+    has prose beside it in one place at least, and is not a menu.
+    """
+    repeated = blocks.select((pl.len().over("rep", "doc") > 1) & (pl.col("ntok") < HEADLINE_WORDS)).to_series()
+    steps = blocks.select("doc", "rep", repeated=repeated, stays=stays)
+    prose_beside = _in_doc(pl.col("stays"), 1).fill_null(False) | _in_doc(pl.col("stays"), -1).fill_null(False)
+    copy_beside = _in_doc(pl.col("repeated"), 1).fill_null(False) | _in_doc(pl.col("repeated"), -1).fill_null(False)
+    in_run = steps.select(pl.col("repeated") & (~prose_beside | copy_beside)).to_series()
+    return steps.with_columns(in_run=in_run).select(
+        pl.col("repeated") & pl.col("in_run").all().over("rep", "doc")).to_series()
+
+
 def _in_doc(column: pl.Expr, by: int) -> pl.Expr:
     """``column`` shifted by ``by`` rows, null where that crosses into another document: the same as
     ``shift(by).over("doc")`` on rows sorted by document, without grouping."""
     return pl.when(pl.col("doc").shift(by) == pl.col("doc")).then(column.shift(by))
-
-
-HEADLINE_WORDS = 4
 
 
 def own_headline(clusters: pl.DataFrame) -> pl.Series:
@@ -140,6 +159,7 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     blocks = blocks.with_columns(cluster_size=pl.Series(np.bincount(rep)[rep], dtype=pl.UInt32))  # 8x a window
     stays = prose_that_stays(blocks, prose_words, min_docs, order)
     blocks = blocks.with_columns(in_prose=in_running_prose(blocks, stays), in_menu=in_short_run(blocks, stays, order, prose_words),
+                                 page_menu=page_menu(blocks, stays, prose_words),
                                  before=_in_doc(pl.col("item"), 1), after=_in_doc(pl.col("item"), -1))
     clusters = numbered_clusters(blocks, also=pl.col("rule") == DROP)
     if clusters.is_empty():
@@ -148,10 +168,10 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
         site_docs=pl.col("doc").n_unique().over("cluster", "site"), need=min_docs)
     by_count = (pl.col("site_docs") >= pl.col("need")) & (pl.col("rule") != KEEP)
     protected = by_count & (pl.col("rule") != DROP) & (pl.col("in_prose") | pl.col("own_headline"))
-    removed = (pl.col("rule") == DROP) | (by_count & ~protected)
+    removed = (pl.col("rule") == DROP) | (by_count & ~protected) | (pl.col("page_menu") & (pl.col("rule") != KEEP))
     # The copy a document keeps: its first (by ``order``) that is not removed as boilerplate.
     rank = pl.col("block") if keep == "first" else pl.col("block") - pl.col("chars").cast(pl.Int64) * (1 << 32)
-    clusters = clusters.with_columns(bp=removed, protected=protected).with_columns(
+    clusters = clusters.with_columns(bp=removed, protected=protected, by_count=by_count).with_columns(
         doc_kept=pl.col("occurrence").sort_by(pl.when(~pl.col("bp")).then(rank), nulls_last=True).first()
         .over("cluster", "doc"),
         kept_stays=(~pl.col("bp")).any().over("cluster", "doc"),
@@ -189,6 +209,8 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
             .when("own_headline").then(pl.format("kept: own headline, {}", pages))
             .when(pl.col("chars") < min_repeat_chars).then(pl.lit(f"kept: repeat under {min_repeat_chars} chars"))
             .otherwise(pl.format("kept: {}", pages)))
+        .when((pl.col("kind") == "boilerplate") & ~pl.col("by_count"))
+        .then(pl.format("menu printed {} times in the page", pl.len().over("cluster", "doc")))
         .when(pl.col("kind") == "boilerplate")
         .then(pl.when(pl.col("sim").is_null()).then(pl.format("template frame, {}", pages)).otherwise(pages))
         .when(is_repeat).then(
