@@ -279,15 +279,24 @@ def test_copies_of_a_line_stay_one_cluster_when_some_share_a_frame_with_other_li
     assert found["cluster"].n_unique() == 1
 
 
-def test_a_menu_printed_again_in_the_footer_is_a_repeat_though_its_lines_are_short(tmp_path):
+def test_a_menu_printed_in_header_and_footer_goes_in_both_places_though_its_lines_are_short(tmp_path):
     menu = ["Home", "Business", "Sport", "Weather"]
     text = "\n".join([*menu, sentence(25, 310), sentence(22, 311), *menu]) + "\n"
     src = tmp_path / "one.txt"
     src.write_text(text)
     found = scan(str(src))
-    assert found.select("block", "kind", "action", "kept_block").rows() == [
-        (6 + k, "repeat", "remove", k) for k in range(4)]
-    assert set(found["rule"]) == {"repeat exact, among short lines"}
+    assert found.select("block", "kind", "action").rows() == [
+        (k, "boilerplate", "remove") for k in [0, 1, 2, 3, 6, 7, 8, 9]]
+    assert set(found["rule"]) == {"menu printed 2 times in the page"}
+
+
+def test_a_short_line_said_in_prose_and_repeated_in_a_link_list_goes_from_the_list_only(tmp_path):
+    text = "\n".join([sentence(25, 312), "Read more", sentence(22, 313), "Contact us", "Read more", "Site map"]) + "\n"
+    src = tmp_path / "one.txt"
+    src.write_text(text)
+    found = scan(str(src))
+    assert found.select("block", "kind", "kept_block", "rule").rows() == [
+        (4, "repeat", 1, "repeat exact, among short lines")]
 
 
 def test_a_short_line_repeated_in_running_prose_stays(tmp_path):

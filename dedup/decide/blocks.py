@@ -225,7 +225,8 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
             "doc", "block", "start", "end",
             kind=pl.when(is_kept).then(pl.when("site_bp").then(pl.lit("boilerplate")).otherwise(pl.lit("repeat")))
             .otherwise("kind"),
-            cluster=packed(pl.col("rep_doc"), pl.col("rep_block")), cluster_size="cluster_size",            similarity=pl.when(is_repeat).then("repeat_sim").otherwise("sim"),
+            cluster=packed(pl.col("rep_doc"), pl.col("rep_block")), cluster_size="cluster_size",
+            similarity=pl.when(is_repeat).then("repeat_sim").otherwise("sim"),
             kept_doc=pl.when(is_repeat).then("doc").when(pl.col("kind") == "duplicate_block").then("rep_doc"),
             kept_block=pl.when(is_repeat).then("doc_kept_block")
             .when(pl.col("kind") == "duplicate_block").then("rep_block"),
