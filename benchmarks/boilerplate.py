@@ -111,7 +111,7 @@ def run_dedup(corpus: Path, config: dict, patches=()) -> tuple[pl.DataFrame, flo
         for modules, attr, make in patches:
             stack.enter_context(replaced(modules, attr, make))
         clock = time.perf_counter()
-        report = dedup.scan(str(corpus), report=None, **config)
+        report = dedup.scan(str(corpus), **config).findings
         return report, time.perf_counter() - clock
 
 
@@ -119,8 +119,8 @@ def second_clean(corpus: Path, config: dict) -> str:
     """What ``clean`` of the cleaned corpus removes (nothing, when cleaning is idempotent)."""
     with tempfile.TemporaryDirectory() as tmp:
         once = Path(tmp) / "once.jsonl"
-        dedup.clean(str(corpus), str(once), report=None, **config)
-        again = dedup.scan(str(once), report=None, **config)
+        dedup.clean(str(corpus), str(once), **config)
+        again = dedup.scan(str(once), **config).findings
     gone = again.filter(pl.col("action") == "remove")
     return f"{len(gone)} rows" + (f" ({', '.join(gone['text'].head(4).to_list())})" if len(gone) else "")
 

@@ -217,7 +217,7 @@ def scan_one(seed: int, paragraphs, options: dict, keep_corpus: Path | None):
             for doc_id, text in docs.items():
                 f.write(json.dumps({"id": doc_id, "text": text}) + "\n")
         clock = time.perf_counter()
-        report = dedup.scan(str(corpus), report=None, **options)
+        report = dedup.scan(str(corpus), **options).findings
         seconds = time.perf_counter() - clock
     by_cluster = defaultdict(list)
     for d, c in clusters_of(report).items():
