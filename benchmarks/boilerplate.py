@@ -81,31 +81,9 @@ ABLATIONS = {
     "no own-headline protection": ({}, [(BLOCK_RULES, "own_headline", _all_false)]),
     "no template frames": ({}, [(FRAMES, "join_by_frame", _unchanged_blocks)]),
     "no prose count (prose_words huge)": ({"prose_words": 10**9}, []),
+    "no short-run repeats (later copies among short lines)": ({}, [(BLOCK_RULES, "in_short_run", _all_false)]),
+    "no page menus (short lines twice in a page, all copies)": ({}, [(BLOCK_RULES, "page_menu", _all_false)]),
 }
-# Rules added later register here too, when their module has them (checked at run time).
-OPTIONAL_ABLATIONS = {
-    "no menu rule (short repeats in a run of short lines)": (BLOCK_RULES, "in_short_run", _all_false),
-    "no list frames (prefix before a list)": (FRAMES, "list_frame_hashes", None),
-}
-
-
-def available_ablations():
-    out = dict(ABLATIONS)
-    for name, (modules, attr, make) in OPTIONAL_ABLATIONS.items():
-        if make is None:
-            continue
-        if any(hasattr(_try_import(m), attr) for m in modules):
-            out[name] = ({}, [(modules, attr, make)])
-    return out
-
-
-def _try_import(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
 def run_dedup(corpus: Path, config: dict, patches=()) -> tuple[pl.DataFrame, float]:
     with ExitStack() as stack:
         for modules, attr, make in patches:
@@ -143,7 +121,7 @@ def report_gaps(lines, removed, report) -> tuple[int, int, int]:
     return len(gaps), sum(line[7] for line in gaps), bad
 
 
-ROW = "{:<52} {:>9} {:>8} {:>9} {:>8} {:>10} {:>8}"
+ROW = "{:<58} {:>9} {:>8} {:>9} {:>8} {:>10} {:>8}"
 
 
 def summary_row(name, f, extra=""):
@@ -202,7 +180,7 @@ def score_set(eval_dir: Path, name: str, options: dict, ablation: bool, every_si
     if ablation:
         print(f"\n  ablation on {name} (one rule off; deltas against dedup as it is)")
         base = figures(lines, removed, recurs)
-        for label, (opts, patches) in available_ablations().items():
+        for label, (opts, patches) in ABLATIONS.items():
             rep, _ = run_dedup(data / "corpus.jsonl", {**config, **opts}, patches)
             f = figures(lines, dedup_removed(lines, rep), recurs)
             print(summary_row("  " + label, f,

@@ -79,8 +79,10 @@ def in_short_run(blocks: pl.DataFrame, stays: pl.Series, order: list[pl.Expr], p
     the rest of the run printed again, it is the menu, not text. A short line repeated in running
     prose ("Yes.") has prose beside it and stays.
     """
-    later = blocks.select(
-        pl.col("occurrence") != pl.col("occurrence").sort_by(order).first().over("rep", "doc")).to_series()
+    # Windows over the blocks that share their cluster only: the others have no copy at all.
+    shared = blocks["cluster_size"] > 1
+    later = _scattered(shared, blocks.filter(shared).select(
+        pl.col("occurrence") != pl.col("occurrence").sort_by(order).first().over("rep", "doc")).to_series())
     steps = blocks.select("doc", later=later, stays=stays, short_later=later & (blocks["ntok"] < prose_words))
     prose_beside = _in_doc(pl.col("stays"), 1).fill_null(False) | _in_doc(pl.col("stays"), -1).fill_null(False)
     copy_beside = _in_doc(pl.col("short_later"), 1).fill_null(False) | _in_doc(pl.col("short_later"), -1).fill_null(False)
@@ -100,13 +102,20 @@ def page_menu(blocks: pl.DataFrame, stays: pl.Series, prose_words: int) -> pl.Se
     printing is no more the page's text than the second. A line repeated in running prose ("Yes.")
     has prose beside it in one place at least, and is not a menu.
     """
-    repeated = blocks.select((pl.len().over("rep", "doc") > 1) & (pl.col("ntok") < HEADLINE_WORDS)).to_series()
-    steps = blocks.select("doc", "rep", repeated=repeated, stays=stays)
+    # Windows over the short lines that share their cluster only (the others cannot repeat).
+    short = (blocks["cluster_size"] > 1) & (blocks["ntok"] < HEADLINE_WORDS)
+    repeated = _scattered(short, blocks.filter(short).select(pl.len().over("rep", "doc") > 1).to_series())
+    steps = blocks.select("doc", repeated=repeated, stays=stays)
     prose_beside = _in_doc(pl.col("stays"), 1).fill_null(False) | _in_doc(pl.col("stays"), -1).fill_null(False)
     copy_beside = _in_doc(pl.col("repeated"), 1).fill_null(False) | _in_doc(pl.col("repeated"), -1).fill_null(False)
-    in_run = steps.select(pl.col("repeated") & (~prose_beside | copy_beside)).to_series()
-    return steps.with_columns(in_run=in_run).select(
-        pl.col("repeated") & pl.col("in_run").all().over("rep", "doc")).to_series()
+    in_run = steps.select(~prose_beside | copy_beside).to_series()
+    copies = blocks.select("rep", "doc", in_run=in_run).filter(repeated)
+    return _scattered(repeated, copies.select(pl.col("in_run").all().over("rep", "doc")).to_series())
+
+
+def _scattered(where: pl.Series, values: pl.Series) -> pl.Series:
+    """``values`` at the rows where ``where`` holds, False elsewhere."""
+    return pl.repeat(False, len(where), eager=True).scatter(where.arg_true(), values)
 
 
 def _in_doc(column: pl.Expr, by: int) -> pl.Expr:
@@ -169,18 +178,18 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     by_count = (pl.col("site_docs") >= pl.col("need")) & (pl.col("rule") != KEEP)
     protected = by_count & (pl.col("rule") != DROP) & (pl.col("in_prose") | pl.col("own_headline"))
     removed = (pl.col("rule") == DROP) | (by_count & ~protected) | (pl.col("page_menu") & (pl.col("rule") != KEEP))
-    # The copy a document keeps: its first (by ``order``) that is not removed as boilerplate.
-    rank = pl.col("block") if keep == "first" else pl.col("block") - pl.col("chars").cast(pl.Int64) * (1 << 32)
+    # The copy a document keeps: its first (by ``order``) that is not removed as boilerplate, or a
+    # removed one when none stays (then it keeps none).
+    rank = pl.col("block").cast(pl.Int64) if keep == "first" else (
+        pl.col("block").cast(pl.Int64) - pl.col("chars").cast(pl.Int64) * (1 << 32))
     clusters = clusters.with_columns(bp=removed, protected=protected, by_count=by_count).with_columns(
-        doc_kept=pl.col("occurrence").sort_by(pl.when(~pl.col("bp")).then(rank), nulls_last=True).first()
-        .over("cluster", "doc"),
-        kept_stays=(~pl.col("bp")).any().over("cluster", "doc"),
-    )
+        doc_kept=pl.col("occurrence").sort_by(rank + pl.col("bp").cast(pl.Int64) * (1 << 62)).first()
+        .over("cluster", "doc"))
     rep = clusters.select(
         pl.col("occurrence").alias("rep"), pl.col("doc").alias("rep_doc"), pl.col("block").alias("rep_block"))
     kept = clusters.select(
         pl.col("occurrence").alias("doc_kept"), pl.col("block").alias("doc_kept_block"),
-        pl.col("item").alias("doc_kept_item"))
+        pl.col("item").alias("doc_kept_item"), (~pl.col("bp")).alias("kept_stays"))
     clusters = clusters.join(rep, on="rep", how="left").join(kept, on="doc_kept", how="left")
     later = pl.col("kept_stays") & (pl.col("occurrence") != pl.col("doc_kept"))
     repeat = later & ((pl.col("chars") >= min_repeat_chars) | pl.col("in_menu")) & (pl.col("rule") != KEEP)
@@ -200,24 +209,25 @@ def block_findings(blocks: pl.DataFrame, similarity, min_repeat_chars: int, min_
     is_kept = pl.col("kind") == "kept"
     is_repeat = (pl.col("kind") == "repeat") | (is_kept & ~pl.col("site_bp"))
     repeat_sim = similarity(flagged["item"].to_numpy(), flagged["doc_kept_item"].to_numpy())
-    pages = pl.format("site {} of {} pages", "site_docs", "site_pages")
+    flagged = flagged.with_columns(pages=pl.format("site {} of {} pages", "site_docs", "site_pages"))
+    pages = pl.col("pages")
     rule = (
         pl.when(pl.col("rule") == DROP).then(pl.lit("drop-file"))
         .when(is_kept).then(
             pl.when(pl.col("rule") == KEEP).then(pl.lit("kept: keep-file"))
-            .when("in_prose").then(pl.format("kept: running prose, {}", pages))
-            .when("own_headline").then(pl.format("kept: own headline, {}", pages))
+            .when("in_prose").then("kept: running prose, " + pages)
+            .when("own_headline").then("kept: own headline, " + pages)
             .when(pl.col("chars") < min_repeat_chars).then(pl.lit(f"kept: repeat under {min_repeat_chars} chars"))
-            .otherwise(pl.format("kept: {}", pages)))
+            .otherwise("kept: " + pages))
         .when((pl.col("kind") == "boilerplate") & ~pl.col("by_count"))
         .then(pl.format("menu printed {} times in the page", pl.len().over("cluster", "doc")))
         .when(pl.col("kind") == "boilerplate")
-        .then(pl.when(pl.col("sim").is_null()).then(pl.format("template frame, {}", pages)).otherwise(pages))
+        .then(pl.when(pl.col("sim").is_null()).then("template frame, " + pages).otherwise(pages))
         .when(is_repeat).then(
             pl.when(pl.col("repeat_sim") >= 1.0).then(pl.lit("repeat exact"))
             .otherwise(pl.format("repeat near {}", pl.col("repeat_sim").round(2)))
             + pl.when(pl.col("chars") < min_repeat_chars).then(pl.lit(", among short lines")).otherwise(pl.lit("")))
-        .otherwise(pl.format("{}, below {}", pages, "need"))
+        .otherwise(pages + ", below " + pl.col("need").cast(pl.String))
     )
     return (
         flagged.with_columns(repeat_sim=pl.Series(repeat_sim, dtype=pl.Float64))
