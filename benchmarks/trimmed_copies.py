@@ -3,16 +3,18 @@
 Builds a corpus at run time (in a temporary folder, never in the repo) from real text: the content
 paragraphs (lines labelled ``content`` with at least 12 words) of the cleanportaleval and l3s-dev
 pages, and the seed article's paragraphs. Every page with at least 6 such paragraphs gives an
-*original* of 6-12 consecutive paragraphs
-(pages sharing a paragraph with an earlier page are left out: the same story on two sites), and a *trimmed copy*: one paragraph dropped, 2-6 words
-replaced by words drawn from the whole pool. Two kinds of near miss go in too: an *excerpt* (the
-first third of an original, as a teaser) and a *splice* (the first half of one original followed by
-the second half of another). Everything is seeded; ``--seeds`` corpora are built and scanned one by one, and their pairs pooled.
+*original* of 6-12 consecutive paragraphs (pages sharing a paragraph with an earlier page are left
+out: the same story on two sites), and a *trimmed copy*: one paragraph dropped, 2-6 words replaced
+by words drawn from the whole pool. Two kinds of near miss go in too: an *excerpt* (the first third
+of an original, as a teaser) and a *splice* (the first half of one original followed by the second
+half of another). Everything is seeded; ``--seeds`` corpora are built and scanned one by one, and
+their pairs pooled.
 
 Truth is word 5-gram Jaccard (exact sets of shingles over dedup's normalised words): a pair is
 positive at ``J >= 0.8``. Predicted: both documents in one ``duplicate_doc`` cluster (the kept
-representative counts). Precision counts every flagged pair; pairs that are neither positives nor
-generated relatives (originals of different pages) count against it like any other.
+representative counts). Precision: flagged positives over flagged positives and false alarms (any
+other flagged pair), with trimmed copies below 0.8 set aside (they are copies all the same, and
+their count is shown); the strict figure that counts them as false is printed too.
 
 The same run scores candidate document measures on every generated pair and on copycat-dev's
 judged pairs, to choose one by measuring: aligned share of the longer document (dedup until now),
