@@ -206,7 +206,7 @@ def main() -> None:
 
     config = {"site_field": "site", **options}
     clock = time.perf_counter()
-    report = dedup.scan(str(data / "corpus.jsonl"), report=None, **config)
+    report = dedup.scan(str(data / "corpus.jsonl"), **config).findings
     seconds = time.perf_counter() - clock
     removed = dedup_removed(lines, report)
     dropped = report.filter(report["kind"] == "duplicate_doc")["doc_id"].to_list()

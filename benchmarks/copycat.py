@@ -81,7 +81,7 @@ def main() -> None:
         pairs = [(r["a"], r["b"], r["label"]) for r in csv.DictReader(f)]
 
     clock = time.perf_counter()
-    report = dedup.scan(str(corpus), report=None, id_field="id", **options)
+    report = dedup.scan(str(corpus), id_field="id", **options).findings
     seconds = time.perf_counter() - clock
     member = dedup_clusters(report)
 

@@ -244,7 +244,12 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
             if progress:
                 progress.stage("writing the report")
         frame = report_frame(findings, named)
-        stats.findings = dict(frame.group_by("kind").len().sort("kind").iter_rows())
+        if config.rules is not None and config.rules.drop.lines + config.rules.drop.patterns:
+            frame = frame.with_columns(rule=pl.when(pl.col("rule") == "drop-file").then(
+                pl.format("drop-file line {}", config.rules.drop.first_line(pl.col("text")))).otherwise("rule"))
+        # copies a protection kept are reported (rule "kept: ..."), not counted as findings
+        found = frame.filter(~pl.col("rule").str.starts_with("kept: "))
+        stats.findings = dict(found.group_by("kind").len().sort("kind").iter_rows())
         if report is not None:
             write_report(frame, report, config.workers)
         if doc_stats is not None:

@@ -35,11 +35,11 @@ DOCUMENT_KINDS = ("duplicate_doc", "repetitive_doc")
 FINDING_SCHEMA = {
     "doc": pl.Int64, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
     "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.Int64,
-    "kept_block": pl.Int32, "action": pl.String,
+    "kept_block": pl.Int32, "action": pl.String, "rule": pl.String,
 }
 # report (contract): the CSV's columns
 REPORT_SCHEMA = {
     "doc_id": pl.String, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "kind": pl.String,
     "cluster": pl.Int64, "cluster_size": pl.Int64, "similarity": pl.Float64, "kept_doc": pl.String,
-    "kept_block": pl.Int32, "action": pl.String, "text": pl.String,
+    "kept_block": pl.Int32, "action": pl.String, "text": pl.String, "rule": pl.String,
 }

@@ -34,7 +34,7 @@ SEED_FILE = next(SEEDS.glob("*.txt"))
 
 REPORT_HEADER = [
     "doc_id", "block", "start", "end", "kind", "cluster", "cluster_size", "similarity",
-    "kept_doc", "kept_block", "action", "text",
+    "kept_doc", "kept_block", "action", "text", "rule",
 ]
 
 # One thread unless a test is about threads.

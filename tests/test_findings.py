@@ -203,7 +203,7 @@ def test_no_findings_on_a_corpus_without_duplicates(tmp_path):
     found = scan(str(_folder(tmp_path, pages)))
     assert found.is_empty()
     assert found.columns == ["doc_id", "block", "start", "end", "kind", "cluster", "cluster_size", "similarity",
-                             "kept_doc", "kept_block", "action", "text"]
+                             "kept_doc", "kept_block", "action", "text", "rule"]
 
 
 def test_a_line_inside_running_prose_is_content_on_that_page(tmp_path):
@@ -217,8 +217,9 @@ def test_a_line_inside_running_prose_is_content_on_that_page(tmp_path):
     }
     out = tmp_path / "out"
     found = clean(str(_folder(tmp_path, pages)), str(out), **MIN_DOCS)
-    assert found.select("doc_id", "kind", "action").rows() == [
-        ("p1.txt", "boilerplate", "remove"), ("p2.txt", "boilerplate", "remove")]
+    assert found.select("doc_id", "kind", "action", "rule").rows() == [
+        ("p0.txt", "boilerplate", "keep", "kept: running prose, site 3 of 3 pages"),
+        ("p1.txt", "boilerplate", "remove", "site 3 of 3 pages"), ("p2.txt", "boilerplate", "remove", "site 3 of 3 pages")]
     assert (out / "p0.txt").read_text() == pages["p0.txt"]
 
 
@@ -233,8 +234,10 @@ def test_a_story_title_is_kept_on_its_own_page_and_removed_from_link_lists(tmp_p
                                  "Recent posts", *titles]) + "\n"
     found = scan(str(_folder(tmp_path, pages)), **MIN_DOCS)
     title_rows = found.filter(pl.col("text") == titles[0])
-    assert title_rows.select("doc_id", "block", "kind").rows() == [
-        ("p0.txt", 6, "boilerplate"), *[(f"p{i}.txt", 3, "boilerplate") for i in range(1, 4)]]
+    assert title_rows.select("doc_id", "block", "kind", "action").rows() == [
+        ("p0.txt", 0, "boilerplate", "keep"), ("p0.txt", 6, "boilerplate", "remove"),
+        *[(f"p{i}.txt", 3, "boilerplate", "remove") for i in range(1, 4)]]
+    assert title_rows["rule"][0] == "kept: own headline, site 4 of 4 pages"
     share_rows = found.filter(pl.col("text") == "Share this story")
     assert share_rows.select("doc_id", "kind").rows() == [(f"p{i}.txt", "boilerplate") for i in range(4)]
 
@@ -253,7 +256,7 @@ def test_templated_lines_with_names_dates_and_numbers_are_boilerplate(tmp_path):
 
 
 def test_running_prose_takes_a_fixed_document_count_as_well_as_one_per_row():
-    from dedup.decide.blocks import in_running_prose
+    from dedup.decide.blocks import in_running_prose, prose_that_stays
 
     blocks = pl.DataFrame({
         "occurrence": [0, 1, 2, 3, 4, 5], "doc": [0, 0, 0, 1, 1, 1], "block": [0, 1, 2, 0, 1, 2],
@@ -261,5 +264,56 @@ def test_running_prose_takes_a_fixed_document_count_as_well_as_one_per_row():
         "cluster_size": pl.Series([1, 2, 1, 1, 2, 1], dtype=pl.UInt32), "rule": pl.Series([0] * 6, dtype=pl.Int8),
         "site": [0] * 6, "site_pages": [2] * 6,
     })
-    found = in_running_prose(blocks, 20, pl.lit(3), [pl.col("block")]).to_list()
+    found = in_running_prose(blocks, prose_that_stays(blocks, 20, pl.lit(3), [pl.col("block")])).to_list()
     assert found == [False, True, False, False, True, False]  # the shared short line sits between prose
+
+
+def test_copies_of_a_line_stay_one_cluster_when_some_share_a_frame_with_other_lines(tmp_path):
+    # "Also in the News" shares the frame "0 in the 0" with "Also in the Arts"; "Also in the news"
+    # (another frame) is the same line once normalised. Every copy goes, in one cluster.
+    lines = ["Also in the news", "Also in the Arts", "Also in the News", "Also in the News"]
+    src = _folder(tmp_path, {f"p{i}.txt": _page(i, line) for i, line in enumerate(lines)})
+    found = scan(str(src), **MIN_DOCS)
+    assert found.select("doc_id", "block", "kind", "action").rows() == [
+        (f"p{i}.txt", 1, "boilerplate", "remove") for i in range(4)]
+    assert found["cluster"].n_unique() == 1
+
+
+def test_a_menu_printed_in_header_and_footer_goes_in_both_places_though_its_lines_are_short(tmp_path):
+    menu = ["Home", "Business", "Sport", "Weather"]
+    text = "\n".join([*menu, sentence(25, 310), sentence(22, 311), *menu]) + "\n"
+    src = tmp_path / "one.txt"
+    src.write_text(text)
+    found = scan(str(src))
+    assert found.select("block", "kind", "action").rows() == [
+        (k, "boilerplate", "remove") for k in [0, 1, 2, 3, 6, 7, 8, 9]]
+    assert set(found["rule"]) == {"menu printed 2 times in the page"}
+
+
+def test_a_short_line_said_in_prose_and_repeated_in_a_link_list_goes_from_the_list_only(tmp_path):
+    text = "\n".join([sentence(25, 312), "Read more", sentence(22, 313), "Contact us", "Read more", "Site map"]) + "\n"
+    src = tmp_path / "one.txt"
+    src.write_text(text)
+    found = scan(str(src))
+    assert found.select("block", "kind", "kept_block", "rule").rows() == [
+        (4, "repeat", 1, "repeat exact, among short lines")]
+
+
+def test_a_short_line_repeated_in_running_prose_stays(tmp_path):
+    text = "\n".join([sentence(25, 320), "Yes.", sentence(24, 321), "Yes.", sentence(22, 322)]) + "\n"
+    src = tmp_path / "one.txt"
+    src.write_text(text)
+    assert scan(str(src)).is_empty()
+
+
+def test_a_repeat_keeps_the_copy_that_stays_not_one_removed_as_boilerplate(tmp_path):
+    """The line is boilerplate among template lines (first on p1..p3, and first on p0), but p0 also
+    has it twice in running prose: those copies stay, the first of them is the kept one."""
+    line = sentence(12, 330)
+    pages = {f"p{i}.txt": line + "\n" + _page(i) for i in range(1, 4)}
+    pages["p0.txt"] = "\n".join([line, sentence(25, 331), line, sentence(24, 332), line, sentence(22, 333)]) + "\n"
+    found = scan(str(_folder(tmp_path, pages)), **MIN_DOCS)
+    p0 = found.filter(pl.col("doc_id") == "p0.txt")
+    assert p0.select("block", "kind", "action", "kept_block").rows() == [
+        (0, "boilerplate", "remove", None), (2, "boilerplate", "keep", None), (4, "repeat", "remove", 2)]
+    assert p0["rule"][1] == "kept: running prose, site 4 of 4 pages"

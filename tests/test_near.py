@@ -73,6 +73,7 @@ def test_near_repeated_caption_is_a_repeat_with_similarity_below_one(tmp_path):
     similarity = found["similarity"].item()
     assert 0.8 <= similarity < 1.0
     assert similarity == pytest.approx(_jaccard(caption, near), abs=0.1)
+    assert found["rule"].item() == f"repeat near {round(similarity, 2)}"
     start, end = found.select("start", "end").row(0)
     assert text[start:end] == near
 
@@ -122,12 +123,33 @@ def test_document_with_three_words_changed_is_a_duplicate_doc(tmp_path):
     assert found.select("doc_id", "kind", "kept_doc", "cluster_size", "end").rows() == [
         ("edited", "duplicate_doc", "orig", 2, len(edited_text))]
     assert 0.9 <= found["similarity"].item() < 1.0
+    assert found["rule"].item() == f"doc aligned {round(found['similarity'].item(), 2)}"
     assert [r["id"] for r in read_jsonl(out)] == ["orig", "other"]
+
+
+def test_story_with_a_paragraph_cut_and_two_words_changed_is_a_duplicate_doc(tmp_path):
+    base = _article(4)
+    trimmed = [p.split(" ") for i, p in enumerate(base) if i != 3]
+    trimmed[0][5], trimmed[4][30] = "Alpha", "Beta"
+    trimmed_text = "\n\n".join(" ".join(p) for p in trimmed) + "\n"
+    records = [{"id": "orig", "text": "\n\n".join(base) + "\n"}, {"id": "trimmed", "text": trimmed_text}]
+    found = scan(str(write_jsonl(tmp_path / "c.jsonl", records)))
+    assert found.select("doc_id", "kind", "kept_doc").rows() == [("trimmed", "duplicate_doc", "orig")]
+    # the cut paragraph is left out of the longer length: 248 of the 250 words left line up
+    assert 0.98 <= found["similarity"].item() < 1.0
+
+
+def test_story_with_two_paragraphs_cut_in_two_places_is_not_a_duplicate_doc(tmp_path):
+    base = _article(5, paragraphs=10)
+    trimmed = [p for i, p in enumerate(base) if i not in (2, 7)]  # 80% of the words, in two passages
+    records = [{"id": "orig", "text": "\n\n".join(base) + "\n"}, {"id": "trimmed", "text": "\n\n".join(trimmed)}]
+    found = scan(str(write_jsonl(tmp_path / "c.jsonl", records)), boilerplate_min_docs=3)
+    assert "duplicate_doc" not in found["kind"].to_list()
 
 
 def test_document_with_an_added_paragraph_is_not_a_duplicate_doc(tmp_path):
     base = _article(3)
-    longer = base + [" ".join(words(60, 399)) + "."]  # 20% more text
+    longer = base + [" ".join(words(110, 399)) + "."]  # a third more text: 300 of 410 words line up
     records = [{"id": "orig", "text": "\n\n".join(base) + "\n"}, {"id": "longer", "text": "\n\n".join(longer) + "\n"}]
     found = scan(str(write_jsonl(tmp_path / "c.jsonl", records)), boilerplate_min_docs=3)
     assert "duplicate_doc" not in found["kind"].to_list()

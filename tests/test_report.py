@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 from conftest import REPORT_HEADER, csv_text, read_report, sentence
 
 import dedup
@@ -116,3 +117,36 @@ def test_a_scan_deletes_the_texts_it_set_aside_once_the_report_has_them(tmp_path
     dedup.scan(str(src), report=report, workers=2, batch_docs=2)  # five batches, some without findings
     assert folders == [[]]
     assert len(read_report(report)[1]) > 0
+
+
+def _rules(found) -> list[tuple]:
+    return found.select("doc_id", "kind", "action", "rule").rows()
+
+
+def test_every_row_names_its_rule_and_evidence(tmp_path):
+    from conftest import scan, write_jsonl
+
+    from dedup.fingerprint.rules import UserRules
+
+    nav = "Home | World | Business | Sports | Weather"
+    byline = ["Posted 17 Jan 2019 by Ann Lee | 12 comments", "Posted 3 Feb 2020 by Bo Ek | 1 comments",
+              "Posted 28 March 2021 by Carla | 140 comments"]
+    story = [sentence(40, 700 + k) for k in range(3)]
+    pair = sentence(12, 710)
+    records = [{"id": f"p{i}", "site": "a.example", "text": "\n".join(
+        [nav, byline[i], story[i], *([pair] if i < 2 else []), sentence(25, 720 + i)]) + "\n"} for i in range(3)]
+    records[0]["text"] += story[0] + "\n"  # a repeat inside p0
+    records.append({"id": "copy", "site": "b.example", "text": records[1]["text"]})  # p1 again, elsewhere
+    drop = tmp_path / "drop.txt"
+    drop.write_text("# what always goes\nre:^Posted 28\n", encoding="utf-8")
+    found = scan(str(write_jsonl(tmp_path / "c.jsonl", records)), site_field="site", boilerplate_min_docs=3,
+                 rules=UserRules.load(None, drop))
+    by_text = {(d, t): r for d, t, r in found.select("doc_id", "text", "rule").rows()}
+    assert by_text[("copy", records[1]["text"][:200])] == "doc exact"
+    assert {by_text[(f"p{i}", nav)] for i in range(3)} == {"site 3 of 3 pages"}
+    assert {by_text[(f"p{i}", byline[i])] for i in range(2)} == {"template frame, site 3 of 3 pages"}
+    assert by_text[("p2", byline[2])] == "drop-file line 2"
+    assert by_text[("p0", story[0])] == "repeat exact"
+    assert by_text[("p1", pair)] == "site 2 of 3 pages, below 3"  # p0 holds the kept copy
+    assert found.filter(pl.col("kind") == "duplicate_block").select("kept_doc", "action").rows() == [("p0", "keep")]
+    assert found["rule"].null_count() == 0

@@ -32,6 +32,8 @@ class RuleSet:
 
     lines: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    line_numbers: tuple[int, ...] = ()  # where each of ``lines`` stands in its file
+    pattern_numbers: tuple[int, ...] = ()
 
     def matches(self, raw: pl.Expr) -> pl.Expr:
         hit = pl.lit(False)
@@ -40,6 +42,15 @@ class RuleSet:
         for pattern in self.patterns:
             hit = hit | raw.str.contains(pattern)
         return hit
+
+    def first_line(self, raw: pl.Expr) -> pl.Expr:
+        """The file's line number of the first rule that matches (null for none), for the report."""
+        numbers = [pl.when(raw.str.contains(p)).then(pl.lit(n)) for p, n in zip(self.patterns, self.pattern_numbers)]
+        if self.lines:
+            exact = normalised(raw).replace_strict(list(self.lines), list(self.line_numbers), default=None,
+                                                   return_dtype=pl.Int64)
+            numbers.append(exact)
+        return pl.min_horizontal(numbers) if numbers else pl.lit(None, pl.Int64)
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class UserRules:
 
 
 def _rule_set(lines: list[str], where: str) -> RuleSet:
-    exact, patterns = [], []
+    exact, patterns, pattern_at = {}, [], []
     for number, line in enumerate(lines, start=1):
         rule = line.strip()
         if not rule or rule.startswith("#"):
@@ -89,6 +100,7 @@ def _rule_set(lines: list[str], where: str) -> RuleSet:
                 reason = next((t.strip() for t in str(err).splitlines() if t.strip().startswith("error:")), "")
                 raise ConfigError(f"{where}:{number}: not a valid regular expression {pattern!r} ({reason})") from None
             patterns.append(pattern)
+            pattern_at.append(number)
         else:
-            exact.append(pl.select(normalised(pl.lit(rule))).item())
-    return RuleSet(tuple(exact), tuple(patterns))
+            exact.setdefault(pl.select(normalised(pl.lit(rule))).item(), number)
+    return RuleSet(tuple(exact), tuple(patterns), tuple(exact.values()), tuple(pattern_at))

@@ -18,7 +18,10 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+
+from dedup.match.clusters import components
 
 FRAME_MAX_TOKENS = 8
 
@@ -72,19 +75,28 @@ def frame_hashes(lines: pl.DataFrame) -> pl.Series:
 def join_by_frame(blocks: pl.DataFrame, min_docs: pl.Expr) -> pl.DataFrame:
     """Merge the clusters of lines that share a frame on at least ``min_docs`` documents of their site.
 
-    ``blocks`` has occurrence, doc, site, site_pages, ntok, frame, rep, sim. Members of such a frame
-    get the frame's first occurrence as ``rep`` and a null ``sim`` (a frame is not a similarity);
-    everything else is unchanged.
+    ``blocks`` has occurrence, doc, site, site_pages, ntok, frame, rep, sim. Clusters with a member in
+    such a frame are merged whole, with each other and with the frame's other clusters: "Also in the
+    News" and "Also in the news" are one line whose frames differ ("0 in the 0", "0 in the news"), so
+    joining members one by one would split them, and a second clean would find the copies that were
+    left. Merged blocks get the lowest representative (occurrences are numbered in input order) and a
+    null ``sim`` (a frame is not a similarity); everything else is unchanged.
     """
     framed = blocks["frame"].is_not_null()  # an eighth of the lines on the speed corpus: windows over those
     members = blocks.filter(framed).select(
+        "rep",
         joined=pl.col("doc").n_unique().over("frame", "site") >= min_docs,
         first=pl.col("occurrence").min().over("frame", "site").cast(pl.UInt32),
-    )
-    at = framed.arg_true()
-    joined = pl.repeat(False, len(blocks), eager=True).scatter(at, members["joined"])
-    first = pl.repeat(None, len(blocks), dtype=pl.UInt32, eager=True).scatter(at, members["first"])
+    ).filter("joined")
+    if members.is_empty():
+        return blocks
+    rep = blocks["rep"].to_numpy()
+    left, right = members["rep"].to_numpy(), rep[members["first"].to_numpy()]
+    apart = left != right
+    label = components(len(blocks), left[apart], right[apart])  # each rep's lowest rep in its merge
+    merged = label[rep]
     return blocks.with_columns(
-        rep=pl.when(joined).then(first).otherwise("rep"),
-        sim=pl.when(joined).then(pl.lit(None, pl.Float64)).otherwise("sim"),
+        rep=pl.Series(merged, dtype=pl.UInt32),
+        sim=pl.when(pl.Series(merged != rep) | pl.Series(np.isin(rep, left[apart]) | np.isin(rep, right[apart])))
+        .then(pl.lit(None, pl.Float64)).otherwise("sim"),
     )

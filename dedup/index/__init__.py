@@ -21,7 +21,7 @@ from dedup.index.errors import IndexFault
 from dedup.index.folder import FolderIndex
 from dedup.index.shared import RedisIndex
 
-__all__ = ["IndexFault", "open_index", "counts", "first"]
+__all__ = ["IndexFault", "counts", "first", "open_index"]
 
 
 def open_index(path: str | Path, lock_wait: float | None = None) -> FolderIndex | RedisIndex:

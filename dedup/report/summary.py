@@ -3,7 +3,8 @@ frequent boilerplate, printed on stderr.
 
 Example:
     >>> import polars as pl
-    >>> frame = pl.DataFrame({"kind": ["boilerplate"] * 3, "cluster": [7, 7, 9], "text": ["Home", "Home", "Share"]})
+    >>> frame = pl.DataFrame({"kind": ["boilerplate"] * 3, "cluster": [7, 7, 9], "text": ["Home", "Home", "Share"],
+    ...                       "action": ["remove"] * 3})
     >>> top_boilerplate(frame).rows()
     [(2, 'Home'), (1, 'Share')]
 """
@@ -17,8 +18,8 @@ from dedup.stats import RunStats
 
 
 def top_boilerplate(frame: pl.DataFrame, count: int = 5) -> pl.DataFrame:
-    """The ``count`` boilerplate clusters with the most copies: copies and one copy's text."""
-    return (frame.filter(pl.col("kind") == "boilerplate").group_by("cluster")
+    """The ``count`` boilerplate clusters with the most copies removed: copies and one copy's text."""
+    return (frame.filter((pl.col("kind") == "boilerplate") & (pl.col("action") == "remove")).group_by("cluster")
             .agg(copies=pl.len(), text=pl.col("text").first())
             .sort(["copies", "cluster"], descending=[True, False]).head(count).select("copies", "text"))
 
@@ -34,6 +35,9 @@ def print_summary(frame: pl.DataFrame, stats: RunStats, report: str | None, out:
     table.add_row("blocks", f"{stats.blocks:,}")
     for kind in KINDS:
         table.add_row(f"  {kind}", f"{stats.findings.get(kind, 0):,}")
+    kept = int(frame["rule"].str.starts_with("kept: ").sum()) if "rule" in frame.columns else 0
+    if kept:  # reported, not counted above
+        table.add_row("  copies kept by a protection", f"{kept:,}")
     table.add_row("characters removed" if out else "characters that clean would remove", f"{stats.chars_removed:,}")
     reader = stats.reader
     for label, n in (("records skipped", reader.records_skipped), ("binary files skipped", reader.binary_files_skipped),
