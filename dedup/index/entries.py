@@ -121,3 +121,21 @@ class Entries:
             lengths = {len(columns[c]) for c in RECORDS[table]}
             assert len(lengths) == 1, (table, lengths)
         return self
+
+
+def put_columns(entries: Entries, segment: int, put) -> None:
+    """Hand every record column and stream of ``entries`` to ``put(name, array, dtype)``, as both
+    backends store them: strings as UTF-8 bytes with offsets, references placed in ``segment``."""
+    for table, columns in RECORDS.items():
+        for column, dtype in columns.items():
+            values = entries.records[table][column]
+            if dtype == "str":
+                encoded = [v.encode("utf-8") for v in values]
+                put(f"{table}.{column}.bin", np.frombuffer(b"".join(encoded), np.uint8), "b")
+                put(f"{table}.{column}.off", np.concatenate(([0], np.cumsum([len(e) for e in encoded]))), "i8")
+            else:
+                put(f"{table}.{column}", placed(values, segment) if dtype == "ref" else values, dtype)
+    for name in STREAMS:
+        flat, lengths = entries.streams[name]
+        put(f"{name}.bin", flat, "u4")
+        put(f"{name}.off", np.concatenate(([0], np.cumsum(np.asarray(lengths, np.int64)))), "i8")

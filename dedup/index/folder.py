@@ -35,7 +35,17 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from dedup.index.entries import DTYPES, KEYED, RECORDS, STREAMS, Entries, expand, placed, row_of, segment_of
+from dedup.index.entries import (
+    DTYPES,
+    KEYED,
+    RECORDS,
+    Entries,
+    expand,
+    placed,
+    put_columns,
+    row_of,
+    segment_of,
+)
 from dedup.index.errors import IndexFault
 from dedup.index.search import ranges
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
@@ -278,19 +288,7 @@ def _write_segment(folder: Path, entries: Entries, segment: int) -> dict[str, di
         order = np.argsort(keys, kind="stable")  # equal keys keep their order: oldest first
         put(f"{table}.key", keys[order], "u8")
         put(f"{table}.value", values[order], "u8")
-    for table, columns in RECORDS.items():
-        for column, dtype in columns.items():
-            values = entries.records[table][column]
-            if dtype == "str":
-                encoded = [v.encode("utf-8") for v in values]
-                put(f"{table}.{column}.bin", np.frombuffer(b"".join(encoded), np.uint8), "b")
-                put(f"{table}.{column}.off", np.concatenate(([0], np.cumsum([len(e) for e in encoded]))), "i8")
-            else:
-                put(f"{table}.{column}", placed(values, segment) if dtype == "ref" else values, dtype)
-    for name in STREAMS:
-        flat, lengths = entries.streams[name]
-        put(f"{name}.bin", flat, "u4")
-        put(f"{name}.off", np.concatenate(([0], np.cumsum(np.asarray(lengths, np.int64)))), "i8")
+    put_columns(entries, segment, put)
     return files
 
 

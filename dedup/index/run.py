@@ -32,10 +32,20 @@ from dedup.decide.stage import decide
 from dedup.fingerprint.collect import Prints
 from dedup.fingerprint.rules import NONE
 from dedup.index import counts, first, open_index
-from dedup.index.entries import SELF, Entries, band_key, band_key_of, expand, ref, segment_of, site_block_key, text_keys
+from dedup.index.entries import (
+    SELF,
+    Entries,
+    band_key,
+    band_key_of,
+    expand,
+    ref,
+    segment_of,
+    site_block_key,
+    text_keys,
+)
 from dedup.index.errors import IndexFault
 from dedup.index.settings import pinned
-from dedup.schemas import BLOCK_PRINTS, DOCUMENT_KINDS, DOC_PRINTS
+from dedup.schemas import BLOCK_PRINTS, DOC_PRINTS, DOCUMENT_KINDS
 from dedup.store.bands import BandStore
 from dedup.store.streams import Streams
 
@@ -89,7 +99,7 @@ class IndexedRun:
         return findings, replace(prints, docs=named)
 
     def _combined(self, prints: Prints) -> Prints:
-        config, index = self.config, self.index
+        index = self.index
         docs, blocks = prints.docs, prints.take_blocks()
         self.new_blocks = blocks.select("doc", "block", "hash", "chars", "ntok", "sig")
         # Documents: the earliest with each exact hash, those sharing a band key, their representatives.
@@ -205,7 +215,7 @@ class IndexedRun:
 
     def entries(self, prints: Prints, findings: pl.DataFrame) -> Entries:
         docs, blocks, n = prints.docs, self.new_blocks, len(prints.docs)
-        own = lambda rows: ref(SELF, rows)  # noqa: E731
+        own = lambda rows: ref(SELF, rows)
         # Documents: every one, with its stable key and its kept representative.
         dropped = findings.filter(pl.col("kind").is_in(DOCUMENT_KINDS))
         rep = own(np.arange(n))

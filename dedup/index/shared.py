@@ -30,7 +30,16 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import numpy as np
 
-from dedup.index.entries import DTYPES, KEYED, RECORDS, STREAMS, Entries, placed, row_of, segment_of
+from dedup.index.entries import (
+    DTYPES,
+    KEYED,
+    RECORDS,
+    Entries,
+    placed,
+    put_columns,
+    row_of,
+    segment_of,
+)
 from dedup.index.errors import IndexFault
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
 
@@ -241,19 +250,7 @@ class RedisIndex:
             files[name] = len(array)
             pipe.execute()
 
-        for table, columns in RECORDS.items():
-            for column, dtype in columns.items():
-                values = entries.records[table][column]
-                if dtype == "str":
-                    encoded = [v.encode("utf-8") for v in values]
-                    put(f"{table}.{column}.bin", np.frombuffer(b"".join(encoded), np.uint8), "b")
-                    put(f"{table}.{column}.off", np.concatenate(([0], np.cumsum([len(e) for e in encoded]))), "i8")
-                else:
-                    put(f"{table}.{column}", placed(values, segment) if dtype == "ref" else values, dtype)
-        for name in STREAMS:
-            flat, lengths = entries.streams[name]
-            put(f"{name}.bin", flat, "u4")
-            put(f"{name}.off", np.concatenate(([0], np.cumsum(np.asarray(lengths, np.int64)))), "i8")
+        put_columns(entries, segment, put)
         for table, kind in KEYED.items():
             keys, values = entries.keyed[table]
             keys, values = np.asarray(keys, np.uint64), np.asarray(values, np.uint64)
