@@ -22,12 +22,10 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
 
 import polars as pl
 
@@ -36,8 +34,9 @@ from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.index.run import IndexedRun, default_batch_name
-from dedup.io.publish import check_output, write_to
-from dedup.io.sources import InputError, open_sources
+from dedup.io.publish import STDOUT, Outputs
+from dedup.io.sources import Source, open_sources
+from dedup.io.workfolder import work_folder
 from dedup.progress import Progress, ProgressBar
 from dedup.report import charts
 from dedup.report.csv import doc_stats_frame, report_frame, write_csv, write_report
@@ -47,7 +46,6 @@ from dedup.report.summary import print_summary
 from dedup.stats import RunStats
 from dedup.store.spill import SpillStore
 
-STDOUT = "-"  # as the value of out, report, stats_json or doc_stats
 EXIT_FINDINGS = 3  # what Result.exit_code is when fail_on_findings and anything was flagged
 
 Inputs = str | os.PathLike | pl.DataFrame | Sequence[str] | Sequence[os.PathLike]
@@ -114,12 +112,13 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
     config = Config.from_options(config, **options)
     charts.require()
     frame = read_report(Path(report))
-    with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
-        sources = open_sources(_input_list(inputs), config, spool_dir=Path(tmp))
-        target = _target(str(html))
-        if isinstance(target, Path) and any(target.resolve() == s.path.resolve() for s in sources):
-            raise InputError(f"{html}: the review page would overwrite an input")
-        stats = write_html(frame, sources, config, target, origin=str(report), read_back=True)
+    notes: list[str] = []
+    with work_folder(config.spill_dir, notes) as work:
+        sources = open_sources(_input_list(inputs), config, spool_dir=work)
+        with Outputs.plan({"html": html}, sources, work, notes=notes) as outputs:
+            _say(notes, quiet)
+            stats = write_html(frame, sources, config, outputs.path("html"), origin=str(report), read_back=True)
+            outputs.publish()
     if not quiet:
         print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
     return Result(frame, stats)
@@ -133,40 +132,36 @@ def _indexed(index, batch: str | None, read_only: bool) -> dict:
 
 def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_findings, quiet, progress, config,
          options, html=None, indexed=None) -> Result:
-    outputs = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
-    outputs = {name: None if value is None else str(value) for name, value in outputs.items()}
-    to_stdout = [f"--{name.replace('_', '-')}" for name, value in outputs.items() if value == STDOUT]
-    if len(to_stdout) > 1:
-        raise ConfigError(f"only one of {', '.join(to_stdout)} can be - (stdout); send the others to files")
     config = Config.from_options(config, **options)
     bar = None if quiet or progress is not None or not sys.stderr.isatty() else ProgressBar()
+    notes: list[str] = []
     cleaned = None
-    with bar or contextlib.nullcontext(), tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
-        back = Path(tmp) / "cleaned.parquet" if out is None and _in_memory(inputs) else None  # read back
-        frame, stats = run(_input_list(inputs), config, report=_path(outputs["report"]),
-                           out=back or _path(outputs["out"]), stdout=outputs["out"] == STDOUT, force=force,
-                           progress=progress or bar, doc_stats=_target(outputs["doc_stats"]),
-                           html=_target(outputs["html"]), **(indexed or {}))
-        if back is not None:
-            cleaned = pl.read_parquet(back)
-    if outputs["report"] == STDOUT:  # written once the run is over: a failed run writes none
-        write_report(frame, sys.stdout.buffer, config.workers)
-    if outputs["stats_json"] is not None:
-        counters = (json.dumps(asdict(stats), indent=2) + "\n").encode()
-        write_to(_target(outputs["stats_json"]), lambda target: target.write(counters))
+    with bar or contextlib.nullcontext(), contextlib.ExitStack() as stack:
+        if out is None and _in_memory(inputs):  # cleaned documents read back from a scratch folder
+            out = stack.enter_context(work_folder(config.spill_dir)) / "cleaned.parquet"
+            cleaned = out
+        frame, stats = run(_input_list(inputs), config, report=report, out=out, force=force,
+                           progress=progress or bar, doc_stats=doc_stats, html=html, stats_json=stats_json,
+                           notes=None if quiet else notes, **(indexed or {}))
+        if cleaned is not None:
+            cleaned = pl.read_parquet(cleaned)
     if not quiet:
-        print_summary(frame, stats, outputs["report"], outputs["out"])
+        print_summary(frame, stats, _shown(report), _shown(out) if cleaned is None else None)
         if html is not None:
-            print(f"review page: {'stdout' if outputs['html'] == STDOUT else html}", file=sys.stderr, flush=True)
+            print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
     return Result(frame, stats, cleaned, fail_on_findings)
 
 
-def _path(value: str | None) -> Path | None:
-    return None if value is None or value == STDOUT else Path(value)
+def _shown(value) -> str | None:
+    return None if value is None else os.fspath(value)
 
 
-def _target(value: str | None) -> Path | IO[bytes] | None:
-    return None if value is None else sys.stdout.buffer if value == STDOUT else Path(value)
+def _say(notes: list[str], quiet: bool) -> None:
+    """Print and forget what the checks before the run had to tell (leftovers of killed runs removed)."""
+    if not quiet:
+        for note in notes:
+            print(f"dedup: {note}", file=sys.stderr, flush=True)
+    notes.clear()
 
 
 def _in_memory(inputs: Inputs) -> bool:
@@ -189,79 +184,105 @@ def _input_list(inputs: Inputs) -> list[str | pl.DataFrame]:
     raise ConfigError("inputs: a path, a list of paths (pathlib.Path), a list of texts (str) or a DataFrame")
 
 
-def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None, out: Path | None = None,
-        stdout: bool = False, force: bool = False, progress: Progress | None = None,
-        doc_stats: Path | IO[bytes] | None = None, html: Path | IO[bytes] | None = None,
-        index: str | None = None, batch: str | None = None, index_read_only: bool = False,
-        ) -> tuple[pl.DataFrame, RunStats]:
-    """One whole job; ``out``/``stdout`` select cleaning; ``doc_stats`` writes per-document repetition
-    statistics; ``html`` the review page; ``index`` checks the input against an index and, unless
-    ``index_read_only``, adds it there as ``batch`` once the run has succeeded (:mod:`dedup.index.run`).
-    Returns the report frame and the run's stats."""
+def run(inputs: list[str | pl.DataFrame], config: Config, *, report: str | os.PathLike | None = None,
+        out: str | os.PathLike | None = None, force: bool = False, progress: Progress | None = None,
+        doc_stats: str | os.PathLike | None = None, html: str | os.PathLike | None = None,
+        stats_json: str | os.PathLike | None = None, index: str | None = None, batch: str | None = None,
+        index_read_only: bool = False, notes: list[str] | None = None) -> tuple[pl.DataFrame, RunStats]:
+    """One whole job. ``out`` selects cleaning; ``report``, ``doc_stats`` (per-document repetition
+    statistics), ``html`` (the review page) and ``stats_json`` are the other outputs; any one of
+    them may be ``-`` (stdout). Every output is checked before pass 1 and published only once the
+    whole run has succeeded (:mod:`dedup.io.publish`). ``index`` checks the input against an index
+    and, unless ``index_read_only``, adds it there as ``batch`` (:mod:`dedup.index.run`).
+    ``notes`` (when given) receives what the checks had to say, e.g. leftovers of killed runs
+    removed; they are printed as they come. Returns the report frame and the run's stats."""
     if html is not None:
         charts.require()  # before the run, not after it
     if doc_stats is not None and not config.doc_stats:
         config = config.with_(doc_stats=True)
     stats = RunStats()
-    with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
-        workdir = Path(tmp)
+    said: list[str] = []
+    wanted = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
+    with work_folder(config.spill_dir, said) as workdir:
         sources = open_sources(inputs, config, spool_dir=workdir)
-        if out is not None:
-            check_output(out, sources, force)
-        for written, what in ((report, "report"), (html, "review page")):
-            if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
-                raise InputError(f"{written}: the {what} would overwrite an input")
-        indexed = None if index is None else IndexedRun(
-            index, config, batch or default_batch_name([s.name for s in sources]), index_read_only)
-        # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
-        store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
-        texts = store.texts
-        clock = time.perf_counter()
-        prints = fingerprint_corpus(sources, config, stats, store, progress)
-        stats.seconds["fingerprint"] = time.perf_counter() - clock
-        stats.documents = len(prints.docs)
-        stats.blocks = len(prints.blocks)  # before decide() takes the block table
-
-        clock = time.perf_counter()
-        if progress:
-            progress.stage("deciding")
-        if indexed is None:
-            findings, named = decide(prints, config), prints
-        else:
-            findings, named = indexed.decide(prints)
-        stats.seconds["match_and_decide"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        if texts is not None:
-            if progress:
-                progress.stage("writing the report")
-            findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
-        else:
-            if progress:
-                progress.stage("writing the output", stats.documents)
-            findings, stats.chars_removed, stats.docs_dropped = second_pass(
-                sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
-            if progress:
-                progress.stage("writing the report")
-        frame = report_frame(findings, named)
-        if config.rules is not None and config.rules.drop.lines + config.rules.drop.patterns:
-            frame = frame.with_columns(rule=pl.when(pl.col("rule") == "drop-file").then(
-                pl.format("drop-file line {}", config.rules.drop.first_line(pl.col("text")))).otherwise("rule"))
-        # copies a protection kept are reported (rule "kept: ..."), not counted as findings
-        found = frame.filter(~pl.col("rule").str.starts_with("kept: "))
-        stats.findings = dict(found.group_by("kind").len().sort("kind").iter_rows())
-        if report is not None:
-            write_report(frame, report, config.workers)
-        if doc_stats is not None:
-            write_csv(doc_stats_frame(prints.docs), doc_stats)
-        if html is not None:  # here, while inputs spooled to the work folder are still there to read again
-            if progress:
-                progress.stage("writing the review page")
-            write_html(frame, sources, config, html, stats=stats)
-        stats.seconds["report_and_clean"] = time.perf_counter() - clock
-        if indexed is not None and not index_read_only:
-            clock = time.perf_counter()
-            indexed.add(prints, findings)
-            stats.seconds["index_add"] = time.perf_counter() - clock
-        del prints  # release the memory maps before the spill folder goes
+        folders = {"out"} if len(sources) > 1 or sources[0].kind == "txt-dir" else set()
+        kept = {"index": index} if index is not None and not _is_url(index) else None
+        with Outputs.plan(wanted, sources, workdir, force=force, folders=folders, kept=kept, streamed={"out"},
+                          notes=said) as outputs:
+            _say(said, notes is None)
+            try:
+                frame = _stages(sources, config, stats, outputs, workdir, progress, index, batch, index_read_only)
+            except OSError as problem:
+                explained = outputs.explain(problem)
+                if explained is None:
+                    raise
+                raise explained from None
+            if outputs.wants("stats_json"):
+                Path(outputs.path("stats_json")).write_text(json.dumps(asdict(stats), indent=2) + "\n")
+            outputs.publish()
     return frame, stats
+
+
+def _is_url(index: str) -> bool:
+    return str(index).startswith(("redis://", "rediss://", "unix://"))
+
+
+def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Outputs, workdir: Path,
+            progress: Progress | None, index: str | None, batch: str | None, index_read_only: bool) -> pl.DataFrame:
+    """read -> fingerprint -> match -> decide -> report / clean, into the outputs' temporaries;
+    then the index add. Returns the report frame."""
+    cleaning = outputs.wants("out")
+    indexed = None if index is None else IndexedRun(
+        index, config, batch or default_batch_name([s.name for s in sources]), index_read_only)
+    # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
+    store = SpillStore(workdir, config, keep_texts=not cleaning)
+    texts = store.texts
+    clock = time.perf_counter()
+    prints = fingerprint_corpus(sources, config, stats, store, progress)
+    stats.seconds["fingerprint"] = time.perf_counter() - clock
+    stats.documents = len(prints.docs)
+    stats.blocks = len(prints.blocks)  # before decide() takes the block table
+
+    clock = time.perf_counter()
+    if progress:
+        progress.stage("deciding")
+    if indexed is None:
+        findings, named = decide(prints, config), prints
+    else:
+        findings, named = indexed.decide(prints)
+    stats.seconds["match_and_decide"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    if texts is not None:
+        if progress:
+            progress.stage("writing the report")
+        findings, stats.chars_removed, stats.docs_dropped = texts.fill(findings, config.workers)
+    else:
+        if progress:
+            progress.stage("writing the output", stats.documents)
+        findings, stats.chars_removed, stats.docs_dropped = second_pass(
+            sources, findings, config, outputs.path("out"), stats.reader.records_per_input, progress)
+        if progress:
+            progress.stage("writing the report")
+    frame = report_frame(findings, named)
+    if config.rules is not None and config.rules.drop.lines + config.rules.drop.patterns:
+        frame = frame.with_columns(rule=pl.when(pl.col("rule") == "drop-file").then(
+            pl.format("drop-file line {}", config.rules.drop.first_line(pl.col("text")))).otherwise("rule"))
+    # copies a protection kept are reported (rule "kept: ..."), not counted as findings
+    found = frame.filter(~pl.col("rule").str.starts_with("kept: "))
+    stats.findings = dict(found.group_by("kind").len().sort("kind").iter_rows())
+    if outputs.wants("report"):
+        write_report(frame, outputs.path("report"), config.workers)
+    if outputs.wants("doc_stats"):
+        write_csv(doc_stats_frame(prints.docs), outputs.path("doc_stats"))
+    if outputs.wants("html"):  # here, while inputs spooled to the work folder are still there to read again
+        if progress:
+            progress.stage("writing the review page")
+        write_html(frame, sources, config, outputs.path("html"), stats=stats)
+    stats.seconds["report_and_clean"] = time.perf_counter() - clock
+    if indexed is not None and not index_read_only:
+        clock = time.perf_counter()
+        indexed.add(prints, findings)
+        stats.seconds["index_add"] = time.perf_counter() - clock
+    del prints  # release the memory maps before the spill folder goes
+    return frame

@@ -15,8 +15,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +24,6 @@ import polars as pl
 
 from dedup.config import Config
 from dedup.io.formats import iter_records, writer_for
-from dedup.io.publish import publish
 from dedup.io.records import Record, Writer
 from dedup.io.sources import Counters, InputError, Source
 from dedup.progress import Progress
@@ -93,29 +90,25 @@ class Tally:
     docs_dropped: int = 0
 
 
-def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path | None, workdir: Path,
+def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path | None,
                 records: list[int], progress: Progress | None = None) -> tuple[pl.DataFrame, int, int]:
-    """Write the cleaned corpus to ``out`` (None: JSON Lines on stdout); return ``findings`` with their
-    ``text``, the characters removed and the documents dropped. ``records`` holds how many records
-    pass 1 read from each source: a source that gives another number, or a file whose size or
-    modification time changed, is refused, and no output file is left (what went to stdout stays).
-    ``progress`` is told the documents written, every PROGRESS_EVERY."""
+    """Write the cleaned corpus to ``out`` (a temporary of :class:`dedup.io.publish.Outputs`; a folder
+    with an entry per input when there are several; None: JSON Lines on stdout); return ``findings``
+    with their ``text``, the characters removed and the documents dropped. ``records`` holds how many
+    records pass 1 read from each source: a source that gives another number, or a file whose size or
+    modification time changed, is refused (what went to stdout stays). ``progress`` is told the
+    documents written, every PROGRESS_EVERY."""
     plan = Plan.of(findings)
     tally = Tally()
-    staged = workdir / "out" if (out is not None and len(sources) > 1) else None
-    if staged is not None:
-        staged.mkdir()
+    several = out is not None and len(sources) > 1
+    if several:
+        out.mkdir()
     # Sites were needed for deciding only; but with --on-error skip, reading one can reject a record
     # (a float site makes a line be read again by Python's json), and both reads must keep the same.
     rereading = config if config.on_error == "skip" else replace(config, site_field=None)
     for source, expected in zip(sources, records, strict=True):
         _check_unchanged(source)
-        if out is None:
-            target = None
-        elif staged is not None:
-            target = staged / source.name
-        else:
-            target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
+        target = out / source.name if several else out
         writer = writer_for(source, target, config)
         closed = False
         try:
@@ -131,13 +124,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
             if not closed:
                 with contextlib.suppress(Exception):
                     writer.close()
-            if target is not None:
-                _discard(target)
             raise
-        if target is not None and staged is None:
-            publish(target, out)
-    if staged is not None:
-        publish(staged, out)
     texts = pl.concat(tally.texts) if tally.texts else pl.Series([], dtype=pl.String)
     return findings.with_columns(text=texts), tally.chars_removed, tally.docs_dropped
 
@@ -149,13 +136,6 @@ def _check_unchanged(source: Source) -> None:
 
 def _changed(source: Source, how: str) -> InputError:
     return InputError(f"{source.path}: changed since it was first read ({how}); nothing was written")
-
-
-def _discard(target: Path) -> None:
-    if target.is_dir():
-        shutil.rmtree(target, ignore_errors=True)
-    else:
-        target.unlink(missing_ok=True)
 
 
 def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally, last: int,

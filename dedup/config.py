@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -81,6 +82,8 @@ class Config:
         for name, low in minimums.items():
             if getattr(self, name) is not None and getattr(self, name) < low:
                 raise ConfigError(f"--{_opt(name)} must be at least {low}, got {getattr(self, name)}")
+        if not 0 <= self.seed < 2**32:  # datasketch's seeds are 32-bit
+            raise ConfigError(f"--seed must be in 0..4294967295, got {self.seed}")
         if self.num_perm > 1024:
             raise ConfigError(f"--num-perm must be at most 1024, got {self.num_perm}")
         if self.ngram > 64:  # one multiplier per position in kernels.POSITION
@@ -177,6 +180,8 @@ def parse_size(text: str) -> int:
         number = float(value.removesuffix(unit) if unit else value)
     except ValueError:
         raise ConfigError(f"not a size: {text!r} (try 4G, 512M or a number of bytes)") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"not a size: {text!r} (a finite number, such as 4G)")
     if number < 0:
         raise ConfigError(f"a size cannot be negative: {text!r}")
     return int(number * _UNITS[unit])
