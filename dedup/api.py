@@ -217,7 +217,13 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
         texts = store.texts
         clock = time.perf_counter()
-        prints = fingerprint_corpus(sources, config, stats, store, progress)
+        if config.engine == "ray":
+            from dedup.engines.ray import fingerprint_on_ray, ray_session
+
+            with ray_session(config.ray_address):
+                prints = fingerprint_on_ray(sources, config, stats, store, progress)
+        else:
+            prints = fingerprint_corpus(sources, config, stats, store, progress)
         stats.seconds["fingerprint"] = time.perf_counter() - clock
         stats.documents = len(prints.docs)
         stats.blocks = len(prints.blocks)  # before decide() takes the block table
