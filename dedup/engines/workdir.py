@@ -98,10 +98,10 @@ class WorkDir:
         with np.load(where / "arrays.npz", allow_pickle=False) as arrays:
             a = {name: arrays[name] for name in _ARRAYS}
         no_sigs = np.empty((0, self.num_perm), np.uint32)
-        prints = BatchPrints(pl.read_ipc(where / "blocks.arrow", memory_map=False), no_sigs,
-                             pl.read_ipc(where / "docs.arrow", memory_map=False), no_sigs, a["doc_tokens"],
+        prints = BatchPrints(pl.read_ipc(where / "blocks.arrow"), no_sigs,
+                             pl.read_ipc(where / "docs.arrow"), no_sigs, a["doc_tokens"],
                              a["block_shingles"], a["block_shingle_counts"])
-        texts = pl.read_ipc(where / "texts.arrow", memory_map=False) if (where / "texts.arrow").exists() else None
+        texts = pl.read_ipc(where / "texts.arrow") if (where / "texts.arrow").exists() else None
         return ShardPrints(KeyedBatch(prints, a["block_keys"], a["doc_keys"], texts, marker["nbytes"]), counters,
                            marker["records"])
 
