@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from dedup.config import Config, ConfigError
-from dedup.engines.shards import Shard, ShardPrints, add_counters, shard_prints, shards_of, shifted
+from dedup.engines.shards import Shard, ShardPrints, add_counters, keyed_bytes, shard_prints, shards_of, shifted
 from dedup.engines.workdir import WorkDir
 from dedup.executors import Executor
 from dedup.fingerprint.collect import Prints, gather
@@ -99,5 +99,6 @@ def _numbered(done: Iterator[ShardPrints], stats: RunStats) -> Iterator[KeyedBat
     for shard in done:
         add_counters(stats.reader, shard.counters)
         if shard.keyed is not None:
+            stats.bytes_gathered += keyed_bytes(shard.keyed)
             yield shifted(shard.keyed, first)
         first += shard.records
