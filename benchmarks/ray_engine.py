@@ -16,8 +16,13 @@ Each run's report is checked byte for byte against the local engine's. `gathered
 shards' tasks sent to the driver (RunStats.bytes_gathered: tables, band keys, streams, texts); on a
 cluster of N nodes, the shards run on the other N - 1 nodes send theirs across the network.
 
+`--breakdown` instead fingerprints the first shard in this process (engines.shards.shard_prints, one
+core) and prints what its prints weigh per document, part by part: what a cluster job moves per
+document, stage by stage (docs/scale.md builds on it).
+
 Usage:
     python benchmarks/ray_engine.py --docs 200000 --shards 8
+    python benchmarks/ray_engine.py --docs 200000 --shards 8 --breakdown
     python benchmarks/ray_engine.py --docs 20000 --contenders local,ray
 """
 
@@ -102,6 +107,37 @@ def child(spec: dict) -> dict:
     return out
 
 
+def breakdown(shard: Path) -> None:
+    """Bytes per document of each part of one shard's prints, and the shard's pass-1 rate on one core."""
+    from dedup.config import Config
+    from dedup.engines.shards import shard_prints, shards_of
+    from dedup.io.sources import open_sources
+
+    config = Config(site_field="url", workers=1)
+    source = open_sources([str(shard)], config)
+    for keep_texts in (False, True):
+        clock = time.perf_counter()
+        done = shard_prints(shards_of(source)[0], config, keep_texts=keep_texts)
+        seconds = time.perf_counter() - clock
+        keyed, docs = done.keyed, done.records
+        prints = keyed.prints
+        parts = {"block table": prints.blocks.estimated_size(), "document table": prints.docs.estimated_size(),
+                 "block band keys": keyed.block_keys.nbytes, "document band keys": keyed.doc_keys.nbytes,
+                 "document token streams": prints.doc_tokens.nbytes,
+                 "block shingle sets": prints.block_shingles.nbytes + prints.block_shingle_counts.nbytes}
+        if keyed.texts is not None:
+            parts["block texts (scan only)"] = keyed.texts.estimated_size()
+        print(f"\nkeep_texts={keep_texts}: {docs:,} documents, {len(prints.blocks):,} blocks, "
+              f"{keyed.block_keys.shape[1]:,} signed distinct blocks ({keyed.block_keys.shape[0]} bands), "
+              f"{keyed.doc_keys.shape[1]:,} signed documents ({keyed.doc_keys.shape[0]} bands); input "
+              f"{shard.stat().st_size / docs:,.0f} B/doc; pass 1 on one core {seconds:.2f} s = "
+              f"{docs / seconds:,.0f} docs/s, {shard.stat().st_size / seconds / 2**20:.2f} MiB/s")
+        print("| part | bytes per document |\n|---|---|")
+        for name, size in parts.items():
+            print(f"| {name} | {size / docs:,.0f} |")
+        print(f"| **all** | **{sum(parts.values()) / docs:,.0f}** |")
+
+
 def run_child(spec: dict) -> dict:
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
                           capture_output=True, text=True, check=False)
@@ -116,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shards", type=int, default=8)
     ap.add_argument("--contenders", default=",".join(ALL))
     ap.add_argument("--folder", type=Path, default=Path(os.environ.get("DEDUP_BENCH_DIR", "/tmp/dedup-bench")))
+    ap.add_argument("--breakdown", action="store_true", help="bytes per document of each part of a shard's prints")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -123,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.folder.mkdir(parents=True, exist_ok=True)
     shards = [str(p) for p in shards_of(args.docs, args.shards, args.folder)]
+    if args.breakdown:
+        breakdown(Path(shards[0]))
+        return 0
     print(f"{args.docs:,} documents in {args.shards} shards; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
     results = {}

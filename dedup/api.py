@@ -34,6 +34,8 @@ import polars as pl
 from dedup.cleaning import second_pass
 from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
+from dedup.engines import engine_session
+from dedup.engines.ray import clean_on_ray, fingerprint_on_ray
 from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.index.run import IndexedRun, default_batch_name
 from dedup.io.publish import check_output, write_to
@@ -203,7 +205,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
     if doc_stats is not None and not config.doc_stats:
         config = config.with_(doc_stats=True)
     stats = RunStats()
-    with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix="dedup-", dir=config.spill_dir) as tmp, engine_session(config):
         workdir = Path(tmp)
         sources = open_sources(inputs, config, spool_dir=workdir)
         if out is not None:
@@ -217,13 +219,8 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
         texts = store.texts
         clock = time.perf_counter()
-        if config.engine == "ray":
-            from dedup.engines.ray import fingerprint_on_ray, ray_session
-
-            with ray_session(config.ray_address):
-                prints = fingerprint_on_ray(sources, config, stats, store, progress)
-        else:
-            prints = fingerprint_corpus(sources, config, stats, store, progress)
+        on_ray = config.engine == "ray"
+        prints = (fingerprint_on_ray if on_ray else fingerprint_corpus)(sources, config, stats, store, progress)
         stats.seconds["fingerprint"] = time.perf_counter() - clock
         stats.documents = len(prints.docs)
         stats.blocks = len(prints.blocks)  # before decide() takes the block table
@@ -245,7 +242,8 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         else:
             if progress:
                 progress.stage("writing the output", stats.documents)
-            findings, stats.chars_removed, stats.docs_dropped = second_pass(
+            cleaner = clean_on_ray if on_ray and out is not None and len(sources) > 1 else second_pass
+            findings, stats.chars_removed, stats.docs_dropped = cleaner(
                 sources, findings, config, out, workdir, stats.reader.records_per_input, progress)
             if progress:
                 progress.stage("writing the report")

@@ -228,3 +228,14 @@ def test_the_command_runs_on_ray_with_its_options(shards, tmp_path, cli_inproces
                          "--report", tmp_path / "cli.csv", "--quiet")
     assert done.code == 0, done.stderr
     assert (tmp_path / "cli.csv").read_bytes() == _scan_bytes(shards, tmp_path / "local.csv")
+
+
+def test_an_index_is_checked_and_added_by_the_driver_as_on_the_local_engine(shards, tmp_path):
+    reports = {}
+    for engine in ("local", "ray"):
+        index = tmp_path / f"{engine}-index"
+        dedup.scan(shards[:2], index=index, site_field="url", engine=engine)
+        dedup.scan(shards[2:], index=index, site_field="url", engine=engine, report=tmp_path / f"{engine}.csv")
+        reports[engine] = (tmp_path / f"{engine}.csv").read_bytes()
+    assert reports["ray"] == reports["local"]
+    assert b",part-0.jsonl+part-1.jsonl.gz:" in reports["ray"]  # a copy kept in the earlier batch

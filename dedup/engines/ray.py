@@ -1,4 +1,5 @@
-"""The Ray engine (``--engine ray``): pass 1 as Ray tasks, one per input shard, the rest on the driver.
+"""The Ray engine (``--engine ray``): pass 1 as Ray tasks, one per input shard; matching and deciding on
+the driver; ``clean``'s pass 2 as Ray tasks again, one output per input shard.
 
 Each task reads one shard with dedup's own readers and fingerprints it batch by batch
 (:func:`dedup.engines.shards.shard_prints`, through :class:`dedup.executors.ray.RayTasks`); the
@@ -12,7 +13,10 @@ dedup's reader and its batches, and the shard is also the unit a rerun can skip.
 With ``--work-dir DIR`` each finished shard is kept there with a completion marker
 (:mod:`dedup.engines.workdir`), and ``--resume`` takes the marked shards from there instead of
 fingerprinting them again. Shards must be paths every node of the cluster can read (a shared
-filesystem); the driver keeps the work folder.
+filesystem); the driver keeps the work folder. ``clean`` of several inputs writes each shard's
+cleaned copy in a task of its own (:mod:`dedup.engines.shard_clean`) into the run's temporary
+folder (``--spill-dir``, which on several machines must be shared too), and the driver moves the
+whole folder into place once every shard is written.
 
 Example (starts a local Ray, which takes seconds):
     >>> from dedup.api import scan
@@ -25,13 +29,26 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
+
+import polars as pl
 
 from dedup.config import Config, ConfigError
-from dedup.engines.shards import Shard, ShardPrints, add_counters, keyed_bytes, shard_prints, shards_of, shifted
+from dedup.engines.shard_clean import clean_shard, joined, shard_tasks
+from dedup.engines.shards import (
+    Shard,
+    ShardPrints,
+    add_counters,
+    keyed_bytes,
+    shard_prints,
+    shards_of,
+    shifted,
+)
 from dedup.engines.workdir import WorkDir
 from dedup.executors import Executor
 from dedup.fingerprint.collect import Prints, gather
 from dedup.fingerprint.stage import KeyedBatch
+from dedup.io.publish import publish
 from dedup.io.sources import Source, input_bytes
 from dedup.progress import Progress
 from dedup.stats import RunStats
@@ -102,3 +119,25 @@ def _numbered(done: Iterator[ShardPrints], stats: RunStats) -> Iterator[KeyedBat
             stats.bytes_gathered += keyed_bytes(shard.keyed)
             yield shifted(shard.keyed, first)
         first += shard.records
+
+
+def clean_on_ray(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path, workdir: Path,
+                 records: list[int], progress: Progress | None = None,
+                 executor: Executor | None = None) -> tuple[pl.DataFrame, int, int]:
+    """:func:`dedup.cleaning.second_pass` for several inputs, a Ray task per input shard: ``out``
+    becomes a folder with one cleaned copy per input, all or nothing."""
+    if executor is None:
+        from dedup.executors.ray import RayTasks
+
+        executor = RayTasks()
+    staged = workdir / "out"
+    staged.mkdir()
+    tasks = shard_tasks(sources, findings, records, [staged / source.name for source in sources])
+    parts, chars, dropped = [], 0, 0
+    for task, (filled, cut, gone) in zip(tasks, executor.map(partial(clean_shard, config=config), tasks)):
+        parts.append(filled)
+        chars, dropped = chars + cut, dropped + gone
+        if progress:
+            progress.advance(task.records, 0)
+    publish(staged, out)
+    return joined(tasks, parts), chars, dropped
