@@ -15,7 +15,7 @@ With ``--work-dir DIR`` each finished shard is kept there with a completion mark
 fingerprinting them again. Shards must be paths every node of the cluster can read (a shared
 filesystem); the driver keeps the work folder. ``clean`` of several inputs writes each shard's
 cleaned copy in a task of its own (:mod:`dedup.engines.shard_clean`) into the run's temporary
-folder (``--spill-dir``, which on several machines must be shared too), and the driver moves the
+folder (``TMPDIR`` or ``spill_dir``, which on several machines must be shared too), and the driver moves the
 whole folder into place once every shard is written.
 
 Example (starts a local Ray, which takes seconds):
