@@ -32,6 +32,8 @@ import polars as pl
 from dedup.cleaning import second_pass
 from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
+from dedup.engines import engine_session
+from dedup.engines.ray import clean_on_ray, fingerprint_on_ray
 from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.index.run import IndexedRun, default_batch_name
 from dedup.io.publish import STDOUT, Outputs
@@ -203,10 +205,11 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: str | os.Pa
     stats = RunStats()
     said: list[str] = []
     wanted = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
-    with work_folder(config.spill_dir, said) as workdir:
+    with work_folder(config.spill_dir, said) as workdir, engine_session(config):
         sources = open_sources(inputs, config, spool_dir=workdir)
         folders = {"out"} if len(sources) > 1 or sources[0].kind == "txt-dir" else set()
-        kept = {"index": index} if index is not None and not _is_url(index) else None
+        kept = {name: os.fspath(path) for name, path in (("index", index), ("work_dir", config.work_dir))
+                if path is not None and not (name == "index" and _is_url(path))}
         with Outputs.plan(wanted, sources, workdir, force=force, folders=folders, kept=kept, streamed={"out"},
                           notes=said) as outputs:
             _say(said, notes is None)
@@ -238,7 +241,8 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
     store = SpillStore(workdir, config, keep_texts=not cleaning)
     texts = store.texts
     clock = time.perf_counter()
-    prints = fingerprint_corpus(sources, config, stats, store, progress)
+    on_ray = config.engine == "ray"
+    prints = (fingerprint_on_ray if on_ray else fingerprint_corpus)(sources, config, stats, store, progress)
     stats.seconds["fingerprint"] = time.perf_counter() - clock
     stats.documents = len(prints.docs)
     stats.blocks = len(prints.blocks)  # before decide() takes the block table
@@ -260,8 +264,10 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
     else:
         if progress:
             progress.stage("writing the output", stats.documents)
-        findings, stats.chars_removed, stats.docs_dropped = second_pass(
-            sources, findings, config, outputs.path("out"), stats.reader.records_per_input, progress)
+        out = outputs.path("out")
+        cleaner = clean_on_ray if on_ray and out is not None and len(sources) > 1 else second_pass
+        findings, stats.chars_removed, stats.docs_dropped = cleaner(
+            sources, findings, config, out, stats.reader.records_per_input, progress)
         if progress:
             progress.stage("writing the report")
     frame = report_frame(findings, named)

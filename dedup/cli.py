@@ -25,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from dedup.config import FORMATS, KEEPS, ON_ERROR, SHINGLES, UNITS, Config, ConfigError
+from dedup.config import ENGINES, FORMATS, KEEPS, ON_ERROR, SHINGLES, UNITS, Config, ConfigError
 
 EXIT_BAD_INPUT = 1
 EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader (| head) stopped
@@ -70,6 +70,7 @@ Format = _choices("Format", FORMATS)
 OnError = _choices("OnError", ON_ERROR)
 Shingle = _choices("Shingle", SHINGLES)
 Keep = _choices("Keep", KEEPS)
+Engine = _choices("Engine", ENGINES)
 
 
 def _option(default, *names: str, **settings) -> tuple:
@@ -112,6 +113,10 @@ SHARED: dict[str, tuple] = {
     "index": (str | None, *_option(None, metavar="<folder|redis://...>", help="Check the input against every batch of this index (a folder, created when missing, or redis://[:password@]host:port/db[?prefix=NAME]) and add it there as one batch when the run succeeds.")),
     "batch": (str | None, *_option(None, help="The name the input gets as a batch of --index [default: the input names].")),
     "index_read_only": (bool, *_option(False, "--index-read-only", help="Check against --index without adding the input to it.")),
+    "engine": (Engine, *_option(Engine.local, help="Where fingerprinting runs: local threads, or Ray tasks, one per input shard (needs dedup[ray]).")),
+    "ray_address": (str | None, *_option(None, metavar="<auto|ray://host:10001>", help="The Ray cluster for --engine ray [default: a local Ray with this machine's cores].")),
+    "work_dir": (str | None, *_option(None, metavar="<folder>", help="With --engine ray: keep each finished shard here, with a completion marker.")),
+    "resume": (bool, *_option(False, "--resume", help="With --work-dir: take the shards already finished there instead of fingerprinting them again.")),
     "quiet": (bool, *_option(False, "--quiet", "-q", help="No progress bar and no summary.")),
 }
 # What dedup review takes of them: how the inputs were read.

@@ -27,6 +27,7 @@ SHINGLES = ("word", "char")
 KEEPS = ("first", "longest")
 ON_ERROR = ("fail", "skip")
 FORMATS = ("auto", "txt", "jsonl", "parquet")
+ENGINES = ("local", "ray")
 
 # The chance, at a pair of exactly the threshold similarity, that LSH makes it a candidate.
 LSH_TARGET_RECALL = 0.99
@@ -67,9 +68,14 @@ class Config:
     batch_docs: int = 2000
     spill_dir: Path | None = None
     memory_limit: int | None = None  # bytes; band keys spill to disk past an eighth of it (each kind)
+    engine: str = "local"  # where pass 1 runs: local threads, or Ray tasks (dedup.engines.ray)
+    ray_address: str | None = None  # None: a local Ray with this machine's cores
+    work_dir: Path | None = None  # Ray: each finished shard kept here, with a completion marker
+    resume: bool = False  # Ray: take the shards marked done in work_dir from there
 
     def __post_init__(self) -> None:
-        choices = {"unit": UNITS, "shingle": SHINGLES, "keep": KEEPS, "on_error": ON_ERROR, "format": FORMATS}
+        choices = {"unit": UNITS, "shingle": SHINGLES, "keep": KEEPS, "on_error": ON_ERROR, "format": FORMATS,
+                   "engine": ENGINES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"--{_opt(name)} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -88,6 +94,11 @@ class Config:
             raise ConfigError(f"--num-perm must be at most 1024, got {self.num_perm}")
         if self.ngram > 64:  # one multiplier per position in kernels.POSITION
             raise ConfigError(f"--ngram must be at most 64, got {self.ngram}")
+        if self.resume and self.work_dir is None:
+            raise ConfigError("--resume needs --work-dir")
+        for name in ("ray_address", "work_dir"):
+            if getattr(self, name) is not None and self.engine != "ray":
+                raise ConfigError(f"--{_opt(name)} needs --engine ray")
 
     def with_(self, **changes) -> Config:
         """A copy with some settings changed (validated again)."""
@@ -119,8 +130,9 @@ class Config:
                 options["memory_limit"] = parse_size(limit)
             except ConfigError as problem:
                 raise ConfigError(f"--memory-limit: {problem}") from None
-        if options.get("spill_dir") is not None:
-            options["spill_dir"] = Path(options["spill_dir"])
+        for name in ("spill_dir", "work_dir"):
+            if options.get(name) is not None:
+                options[name] = Path(options[name])
         unknown = sorted(set(options) - {f.name for f in fields(cls)})
         if unknown:
             raise ConfigError(f"unknown option{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SEED_FILE, error_lines, read_jsonl, read_report, sentence, snapshot, write_jsonl
+from conftest import SEED_FILE, SEEDS, error_lines, read_jsonl, read_report, sentence, snapshot, write_jsonl
 
 LINE = sentence(12, seed=70)
 
@@ -204,3 +204,11 @@ def test_stats_json_writes_the_counters(cli_inprocess, tmp_path):
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["documents"] == 3
     assert stats["findings"] == {"repeat": 3}
+
+
+def test_ray_options_without_the_ray_engine_are_one_line(cli_inprocess):
+    for args, message in ((["--resume"], "--resume needs --work-dir"),
+                          (["--work-dir", "w"], "--work-dir needs --engine ray"),
+                          (["--ray-address", "auto"], "--ray-address needs --engine ray")):
+        done = cli_inprocess("scan", str(SEEDS), *args)
+        assert done.code == 1 and error_lines(done.stderr) == [f"dedup: error: {message}"]

@@ -7,6 +7,7 @@ a scan's store also sets the block texts aside for the report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -15,7 +16,7 @@ import polars as pl
 from dedup.config import Config
 from dedup.executors import Executor
 from dedup.executors.local import LocalThreads
-from dedup.fingerprint.stage import fingerprint_batch
+from dedup.fingerprint.stage import KeyedBatch, fingerprint_batch
 from dedup.io.batches import record_batches
 from dedup.io.sources import Source, input_bytes
 from dedup.progress import Progress
@@ -62,11 +63,20 @@ def fingerprint_corpus(sources: list[Source], config: Config, stats: RunStats, s
     """Pass 1 over every source, on ``executor`` (default: ``config.workers`` local threads)."""
     executor = executor or LocalThreads(config.workers)
     stage = partial(fingerprint_batch, config=config, keep_texts=store.texts is not None)
-    blocks, docs = [], []
     if progress:
         progress.start(input_bytes(sources))
     stats.workers = executor.workers
-    for keyed in executor.map(stage, record_batches(sources, config, stats.reader)):
+    return gather(executor.map(stage, record_batches(sources, config, stats.reader)), sources, stats, store,
+                  progress)
+
+
+def gather(keyed_batches: Iterable[KeyedBatch], sources: list[Source], stats: RunStats, store: SpillStore,
+           progress: Progress | None = None) -> Prints:
+    """The prints of the whole corpus from its keyed batches, given in document order (documents
+    numbered on from one batch to the next): tables in memory, the rest in ``store``. Any engine
+    that fingerprints the batches ends here, so all of them keep the same."""
+    blocks, docs = [], []
+    for keyed in keyed_batches:
         block_at, doc_at = store.add(keyed)
         prints = keyed.prints
         blocks.append(prints.blocks.with_columns(
