@@ -215,14 +215,14 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: str | os.Pa
             _say(said, notes is None)
             try:
                 frame = _stages(sources, config, stats, outputs, workdir, progress, index, batch, index_read_only)
+                if outputs.wants("stats_json"):
+                    Path(outputs.path("stats_json")).write_text(json.dumps(asdict(stats), indent=2) + "\n")
+                outputs.publish()
             except OSError as problem:
                 explained = outputs.explain(problem)
                 if explained is None:
                     raise
                 raise explained from None
-            if outputs.wants("stats_json"):
-                Path(outputs.path("stats_json")).write_text(json.dumps(asdict(stats), indent=2) + "\n")
-            outputs.publish()
     return frame, stats
 
 

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -120,10 +121,12 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
             if tally.records - first != expected:
                 raise _changed(source, f"{tally.records - first:,} records now, {expected:,} then")
             _check_unchanged(source)
-        except BaseException:
+        except BaseException as problem:
             if not closed:
                 with contextlib.suppress(Exception):
                     writer.close()
+            if isinstance(problem, OSError) and problem.filename is None and target is not None:
+                problem.filename = os.fspath(target)  # a full disk: name the output
             raise
     texts = pl.concat(tally.texts) if tally.texts else pl.Series([], dtype=pl.String)
     return findings.with_columns(text=texts), tally.chars_removed, tally.docs_dropped

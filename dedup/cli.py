@@ -16,6 +16,7 @@ import functools
 import inspect
 import io
 import os
+import signal
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -29,6 +30,18 @@ from dedup.config import ENGINES, FORMATS, KEEPS, ON_ERROR, SHINGLES, UNITS, Con
 
 EXIT_BAD_INPUT = 1
 EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader (| head) stopped
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: raised in the main thread so that every temporary goes on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame) -> None:
+    raise Stopped(signum)
 
 app = typer.Typer(
     help="Find and remove duplicate and boilerplate text in scraped corpora.\n\n"
@@ -221,6 +234,11 @@ def _execute(command: str, inputs: list[str], options: dict) -> None:
     except (InputError, ConfigError) as problem:
         typer.echo(f"dedup: error: {problem}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (KeyboardInterrupt, Stopped) as stop:
+        signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+        typer.echo(f"dedup: stopped by {signal.Signals(signum).name}; no output was published, temporary files removed",
+                   err=True)
+        raise typer.Exit(128 + signum) from None
     except OSError as problem:
         if not _stdout_closed(problem):
             raise
@@ -238,7 +256,10 @@ def _stdout_closed(problem: OSError) -> bool:
 
 def main() -> None:
     """Console entry point. Click reports usage errors with exit code 2; dedup uses 1 for every
-    bad-input-or-usage case, so that one code means "fix the command or the input"."""
+    bad-input-or-usage case, so that one code means "fix the command or the input". SIGTERM and
+    SIGHUP stop a run as Ctrl-C does: its temporaries are removed, nothing is published, exit 128+N."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_stopped)
     try:
         app()
     except SystemExit as done:

@@ -152,14 +152,14 @@ class Outputs:
         return name in self.outputs
 
     def publish(self) -> None:
-        """Put every output in place, once the run has succeeded: renames beside each target (what
-        stood there is replaced), then the in-place ones and stdout written from their temporaries."""
+        """Put every output in place, once the run has succeeded: the in-place ones and stdout written
+        from their temporaries, then renames beside each target (what stood there is replaced)."""
+        for output in self.outputs.values():  # first what can fail (a full device, a closed pipe)
+            if output.private is None and output.temporary is not None:
+                _copy_in_place(output)
         for output in self.outputs.values():
             if output.private is not None:
                 _replace(output.temporary, output.final, output.private)
-        for output in self.outputs.values():
-            if output.private is None and output.temporary is not None:
-                _copy_in_place(output)
         self.published = True
 
     def explain(self, problem: OSError) -> InputError | None:
@@ -205,8 +205,12 @@ def write_to(target: Path | IO[bytes], write: Callable[[IO[bytes]], None]) -> No
     """``write`` to a file at ``target`` (a temporary of :class:`Outputs`), or straight to a stream,
     flushed (so that a closed pipe is found here, not when Python exits)."""
     if isinstance(target, Path):
-        with open(target, "wb") as out:
-            write(out)
+        try:
+            with open(target, "wb") as out:
+                write(out)
+        except OSError as problem:
+            problem.filename = problem.filename or os.fspath(target)  # a full disk, named
+            raise
     else:
         write(target)
         target.flush()
@@ -328,5 +332,9 @@ def _copy_in_place(output: Output) -> None:
             shutil.copyfileobj(source, stream)
         stream.flush()
         return
-    with open(output.temporary, "rb") as source, open(output.final, "wb") as target:
-        shutil.copyfileobj(source, target)
+    try:
+        with open(output.temporary, "rb") as source, open(output.final, "wb") as target:
+            shutil.copyfileobj(source, target)
+    except OSError as problem:
+        problem.filename = os.fspath(output.final)
+        raise

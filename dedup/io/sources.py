@@ -103,6 +103,8 @@ def open_sources(inputs: list[str | pl.DataFrame], config: Config, spool_dir: Pa
         path = Path(given)
         if not path.exists():
             raise InputError(f"{given}: no such file or folder")
+        if not (path.is_file() or path.is_dir()):
+            raise InputError(f"{given}: is {_what(path)}, not a file or folder; to read a stream, pipe it to - (stdin)")
         kind = detect_kind(path) if config.format == "auto" or path.is_dir() else config.format
         if path.is_dir() and config.format not in ("auto", "txt"):
             raise InputError(f"{given}: a folder is read as .txt files; --format {config.format} needs a file")
@@ -111,6 +113,13 @@ def open_sources(inputs: list[str | pl.DataFrame], config: Config, spool_dir: Pa
     if len(set(names)) != len(names):
         raise InputError(f"two inputs share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
     return sources
+
+
+def _what(path: Path) -> str:
+    """What a path that is neither a file nor a folder is, for a message."""
+    checks = (("is_fifo", "a FIFO (named pipe)"), ("is_char_device", "a character device"),
+              ("is_block_device", "a block device"), ("is_socket", "a socket"))
+    return next((name for test, name in checks if getattr(path, test)()), "a special file")
 
 
 def input_bytes(sources: list[Source]) -> int | None:
