@@ -148,7 +148,7 @@ def _check_unchanged(source: Source) -> None:
 
 
 def _changed(source: Source, how: str) -> InputError:
-    return InputError(f"{source.path}: changed since it was first read ({how}); nothing was written")
+    return InputError(f"{source.where}: changed since it was first read ({how}); nothing was written")
 
 
 def _discard(target: Path) -> None:

@@ -29,7 +29,7 @@ from dedup.io.formats import iter_records
 from dedup.io.jsonl import jsonl_batches
 from dedup.io.parquet import parquet_batches
 from dedup.io.records import record_frames
-from dedup.io.sources import Counters, Source
+from dedup.io.sources import Counters, InputError, Source
 
 
 @dataclass
@@ -45,7 +45,8 @@ def record_batches(sources: list[Source], config: Config, counters: Counters) ->
     """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
     ``source:`` prefix when there are several). A document's key is (``input``, ``record``): the
     source's place among the inputs and the record's number in it, the same in every run over the same
-    input. Each source's record count goes to ``counters.records_per_input``."""
+    input. Each source's record count goes to ``counters.records_per_input``. A run whose every
+    record was skipped (``--on-error skip``) is an :class:`InputError`, not an empty corpus."""
     number = 0
     for index, source in enumerate(sources):
         first = number
@@ -66,3 +67,6 @@ def record_batches(sources: list[Source], config: Config, counters: Counters) ->
                 sizes.popleft())
             number += len(batch)
         counters.records_per_input.append(number - first)
+    if number == 0 and counters.records_skipped:  # --on-error skip left nothing: not an empty corpus
+        raise InputError(f"every record was skipped ({counters.records_skipped:,}), so there is nothing to "
+                         f"work on; first problem: {counters.problems[0]}")

@@ -21,9 +21,9 @@ def parquet_schema(source: Source, config: Config) -> dict[str, pl.DataType]:
     try:
         schema = pl.read_parquet_schema(source.path)
     except (pl.exceptions.PolarsError, OSError) as err:
-        raise InputError(f"{source.path}: not a readable Parquet file ({err})") from None
+        raise InputError(f"{source.where}: not a readable Parquet file ({_first_line(err)})") from None
     if config.text_field not in schema:
-        raise InputError(f"{source.path}: no {config.text_field!r} column (columns: {', '.join(schema)})")
+        raise InputError(f"{source.where}: no {config.text_field!r} column (columns: {', '.join(schema)})")
     return schema
 
 
@@ -34,7 +34,7 @@ def parquet_records(rows: pl.DataFrame, number: int, schema: dict, source: Sourc
     for row in rows.iter_rows(named=True):
         text = row[config.text_field]
         if not isinstance(text, str):
-            reject(f"{source.path}: record {number} has no {config.text_field!r} text", config, counters)
+            reject(f"{source.where}: record {number} has no {config.text_field!r} text", config, counters)
             number += 1
             continue
         if not text.strip():
@@ -49,9 +49,27 @@ def read_parquet(source: Source, config: Config, counters: Counters) -> Iterator
     counters.files += 1
     schema = parquet_schema(source, config)
     number = 0
-    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=1000):
+    for rows in row_groups(source, 1000):
         yield from parquet_records(rows, number, schema, source, config, counters)
         number += len(rows)
+
+
+def row_groups(source: Source, rows: int) -> Iterator[pl.DataFrame]:
+    """A Parquet source in frames of at most ``rows`` rows; a damaged file (a page that cannot be
+    decoded, bad metadata, text that is not UTF-8) raises :class:`InputError` naming it."""
+    frames = pl.scan_parquet(source.path).collect_batches(chunk_size=rows)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as err:
+            raise InputError(f"{source.where}: a damaged Parquet file ({_first_line(err)})") from None
+        yield frame
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 class ParquetWriter(Writer):
@@ -97,7 +115,7 @@ def parquet_batches(source: Source, config: Config, counters: Counters, sizes: d
         config.id_field not in schema or schema[config.id_field] == pl.String or schema[config.id_field].is_integer()
     ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
     number = 0  # rows so far, rejected ones included: the id of a record without one
-    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=config.batch_docs):
+    for rows in row_groups(source, config.batch_docs):
         sizes.append(0)  # Parquet's progress is counted in documents only
         if typed and not rows[config.text_field].null_count():
             ids = [pl.col(config.id_field).cast(pl.String)] if config.id_field in schema else []

@@ -37,6 +37,9 @@ class Record:
     size: int = 0
 
 
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: accepted at the start of a file, never part of the text
+
+
 def decode(data: bytes, where: str, config: Config, counters: Counters) -> str:
     try:
         return data.decode("utf-8")

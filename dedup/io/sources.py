@@ -44,12 +44,19 @@ class Counters:
 @dataclass(frozen=True)
 class Source:
     """One input: ``kind`` is txt-dir, txt, jsonl or parquet; ``name`` labels it in ids and outputs.
-    ``stamp`` is a file's size and modification time when it was opened (None for a folder)."""
+    ``stamp`` is a file's size and modification time when it was opened (None for a folder);
+    ``shown`` how messages name an input read from a spooled copy (``<stdin>``)."""
 
     path: Path
     kind: str
     name: str
     stamp: tuple[int, int] | None = None
+    shown: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The input as messages name it: its path, or what was spooled (``<stdin>``, ``<dataframe>``)."""
+        return self.shown or str(self.path)
 
     def changed(self) -> bool:
         """Whether the file's size or modification time differs from when it was opened."""
@@ -90,7 +97,7 @@ def open_sources(inputs: list[str | pl.DataFrame], config: Config, spool_dir: Pa
                 raise InputError(f"the DataFrame has no {config.text_field!r} column (columns: {', '.join(given.columns)})")
             spooled = spool_dir / f"dataframe-{len(sources)}.parquet"
             given.write_parquet(spooled)
-            sources.append(Source(spooled, "parquet", "dataframe", _stamp(spooled)))
+            sources.append(Source(spooled, "parquet", "dataframe", _stamp(spooled), "<dataframe>"))
             continue
         if given == STDIN:
             if spool_dir is None:
@@ -98,7 +105,7 @@ def open_sources(inputs: list[str | pl.DataFrame], config: Config, spool_dir: Pa
             spooled = spool_dir / "stdin.jsonl"
             with open(spooled, "wb") as out:
                 shutil.copyfileobj(sys.stdin.buffer, out)
-            sources.append(Source(spooled, "jsonl", "stdin", _stamp(spooled)))
+            sources.append(Source(spooled, "jsonl", "stdin", _stamp(spooled), "<stdin>"))
             continue
         path = Path(given)
         if not path.exists():

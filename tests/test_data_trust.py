@@ -1,0 +1,91 @@
+"""Data a pipeline can trust: damaged streams named, byte order marks dropped, nothing half-read."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import zstandard
+from conftest import clean, read_bytes_decompressed, scan, sentence
+
+import dedup
+from dedup.io.jsonl import ZstdFrames
+
+LINE = sentence(12, seed=7)
+BOM = "\ufeff".encode()
+
+
+def test_zstd_frames_read_every_frame_and_refuse_a_cut_one():
+    one, two = (zstandard.ZstdCompressor().compress(part) for part in (b"first\n" * 5000, b"second\n"))
+    assert io.BufferedReader(ZstdFrames(io.BytesIO(one + two))).read() == b"first\n" * 5000 + b"second\n"
+    assert io.BufferedReader(ZstdFrames(io.BytesIO(b""))).read() == b""
+    for cut in (1, len(two) // 2, len(two) - 1):
+        with pytest.raises(zstandard.ZstdError, match="truncated"):
+            io.BufferedReader(ZstdFrames(io.BytesIO(one + two[:cut]))).read()
+
+
+def test_a_truncated_zst_is_refused_even_when_skipping(tmp_path):
+    data = b"".join(json.dumps({"id": i, "text": f"{sentence(9, i)}\n{LINE}\n"}).encode() + b"\n" for i in range(500))
+    src = tmp_path / "c.jsonl.zst"
+    src.write_bytes(zstandard.ZstdCompressor().compress(data)[:-10])
+    with pytest.raises(dedup.InputError, match=r"c\.jsonl\.zst: cannot read the compressed stream \(truncated"):
+        scan(str(src), on_error="skip")
+
+
+def test_a_bom_is_not_part_of_a_jsonl_record(tmp_path):
+    src = tmp_path / "b.jsonl"
+    record = {"id": "a", "text": f"{LINE}\n{LINE}\n"}
+    src.write_bytes(BOM + json.dumps(record).encode() + b"\n" + json.dumps({"id": "b", "text": "x"}).encode() + b"\n")
+    found = scan(str(src))
+    assert found.select("doc_id", "start", "end").rows() == [("a", len(LINE) + 1, 2 * len(LINE) + 1)]
+    out = tmp_path / "o.jsonl"
+    clean(str(src), str(out))
+    assert out.read_bytes() == (json.dumps({"id": "a", "text": f"{LINE}\n"}, ensure_ascii=False).encode() + b"\n"
+                                + json.dumps({"id": "b", "text": "x"}).encode() + b"\n")
+
+
+def test_a_bom_in_compressed_jsonl_is_dropped_too(tmp_path):
+    src = tmp_path / "b.jsonl.zst"
+    src.write_bytes(zstandard.ZstdCompressor().compress(BOM + json.dumps({"id": "a", "text": "kept"}).encode() + b"\n"))
+    out = tmp_path / "o.jsonl.zst"
+    clean(str(src), str(out))
+    assert read_bytes_decompressed(out) == b'{"id": "a", "text": "kept"}\n'
+
+
+def test_a_bom_is_not_part_of_a_txt_document(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.txt").write_bytes(BOM + f"{LINE}\n{LINE}\n".encode())
+    (pages / "b.txt").write_bytes(BOM + b"only this\n")
+    found = dedup.scan(pages, workers=1).findings
+    assert found.select("doc_id", "start", "end", "text").rows() == [("a.txt", len(LINE) + 1, 2 * len(LINE) + 1, LINE)]
+    out = tmp_path / "clean"
+    clean(str(pages), str(out))
+    assert (out / "a.txt").read_bytes() == f"{LINE}\n".encode()
+    assert (out / "b.txt").read_bytes() == b"only this\n"  # unchanged, but its text has no BOM
+
+
+def test_errors_on_stdin_name_stdin(cli_inprocess):
+    result = cli_inprocess("scan", "-", stdin=b'{"text": "fine"}\n{"text": "broken\n')
+    assert result.code == 1
+    assert result.stderr.startswith("dedup: error: <stdin>:2: malformed JSON")
+
+
+def test_strict_utf8_on_stdin_names_stdin(cli_inprocess):
+    result = cli_inprocess("scan", "-", "--strict", stdin=b'{"text": "caf\xe9"}\n')
+    assert result.code == 1
+    assert "dedup: error: <stdin>:1: invalid UTF-8" in result.stderr
+
+
+def test_some_records_skipped_is_still_a_run(tmp_path):
+    src = tmp_path / "c.jsonl"
+    src.write_bytes(b"{bad\n" + json.dumps({"id": "a", "text": "fine"}).encode() + b"\n")
+    result = dedup.scan(src, on_error="skip", workers=1)
+    assert (result.stats.documents, result.stats.reader.records_skipped) == (1, 1)
+
+
+def test_an_empty_corpus_is_not_an_error_when_nothing_was_skipped(tmp_path):
+    src = tmp_path / "c.jsonl"
+    src.write_bytes(b"\n\n")
+    assert dedup.scan(src, on_error="skip", workers=1).stats.documents == 0
