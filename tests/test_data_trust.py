@@ -7,10 +7,11 @@ import json
 
 import pytest
 import zstandard
-from conftest import clean, read_bytes_decompressed, scan, sentence
+from conftest import clean, read_bytes_decompressed, read_report, scan, sentence
 
 import dedup
 from dedup.io.jsonl import ZstdFrames
+from dedup.report.review import read_report as review_report
 
 LINE = sentence(12, seed=7)
 BOM = "\ufeff".encode()
@@ -89,3 +90,49 @@ def test_an_empty_corpus_is_not_an_error_when_nothing_was_skipped(tmp_path):
     src = tmp_path / "c.jsonl"
     src.write_bytes(b"\n\n")
     assert dedup.scan(src, on_error="skip", workers=1).stats.documents == 0
+
+
+# --- the spreadsheet rule, for every cell ---------------------------------------------------------
+
+FORMULA_IDS = ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tcmd", "\rcmd", "'=quoted", "plain"]
+
+
+def _formula_corpus(tmp_path):
+    src = tmp_path / "ids.jsonl"
+    # documents 2k and 2k + 1 are copies (kept_doc names the first), and LINE stands in every one
+    records = [{"id": doc_id, "text": f"{sentence(30, i // 2)}\n{LINE}\n"} for i, doc_id in enumerate(FORMULA_IDS)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return src
+
+
+def _never_a_formula(cell: str) -> bool:
+    return not cell or cell[0] not in "=+-@\t\r"
+
+
+def test_no_report_cell_starts_a_formula(tmp_path):
+    src = _formula_corpus(tmp_path)
+    report = tmp_path / "r.csv"
+    dedup.scan(src, report=report, boilerplate_min_docs=2, workers=1)
+    _, rows = read_report(report)
+    assert {row["doc_id"] for row in rows} >= {"'" + i if i != "plain" else i for i in FORMULA_IDS[1::2]}
+    assert all(_never_a_formula(cell) for row in rows for cell in row.values())
+    quoted = ["'" + i if i != "plain" else i for i in FORMULA_IDS]
+    assert {row["kept_doc"] for row in rows if row["kind"] == "duplicate_doc"} == set(quoted[0::2])
+
+
+def test_no_doc_stats_cell_starts_a_formula(tmp_path):
+    src = _formula_corpus(tmp_path)
+    stats = tmp_path / "s.csv"
+    dedup.scan(src, doc_stats=stats, workers=1)
+    _, rows = read_report(stats)
+    assert sorted(row["doc_id"] for row in rows) == sorted("'" + i if i != "plain" else i for i in FORMULA_IDS)
+    assert all(_never_a_formula(cell) for row in rows for cell in row.values())
+
+
+def test_a_report_read_back_has_the_ids_of_the_run(tmp_path):
+    src = _formula_corpus(tmp_path)
+    report = tmp_path / "r.csv"
+    found = dedup.scan(src, report=report, boilerplate_min_docs=2, workers=1).findings
+    back = review_report(report)
+    assert back.select("doc_id", "kept_doc").rows() == found.select("doc_id", "kept_doc").rows()
+    assert set(found["doc_id"]) == set(FORMULA_IDS)  # the API's frame is never quoted
