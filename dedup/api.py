@@ -212,7 +212,8 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
             if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
                 raise InputError(f"{written}: the {what} would overwrite an input")
         indexed = None if index is None else IndexedRun(
-            index, config, batch or default_batch_name([s.name for s in sources]), index_read_only)
+            index, config, batch or default_batch_name(list(dict.fromkeys(
+            s.folder.name or str(s.folder) if s.folder else s.name for s in sources))), index_read_only)
         # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
         store = SpillStore(workdir, config, keep_texts=out is None and not stdout)
         texts = store.texts

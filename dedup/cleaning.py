@@ -102,7 +102,8 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
     ``progress`` is told the documents written, every PROGRESS_EVERY."""
     plan = Plan.of(findings)
     tally = Tally()
-    staged = workdir / "out" if (out is not None and len(sources) > 1) else None
+    # several inputs, or the shards of a folder: --out is a folder of one output per source, by name
+    staged = workdir / "out" if (out is not None and (len(sources) > 1 or sources[0].folder)) else None
     if staged is not None:
         staged.mkdir()
     # Sites were needed for deciding only; but with --on-error skip, reading one can reject a record
@@ -114,6 +115,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
             target = None
         elif staged is not None:
             target = staged / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
         else:
             target = out.with_name(f".partial-{os.getpid()}-{out.name}")  # same ending: same compression
         writer = writer_for(source, target, config)

@@ -131,7 +131,7 @@ def _with_shared_options(command: Callable, names: tuple[str, ...] | None = None
     return command
 
 
-Inputs = Annotated[list[str], typer.Argument(help="Folders of .txt, .txt, .jsonl(.gz|.zst), .parquet files, or - for JSON Lines on stdin.", show_default=False)]
+Inputs = Annotated[list[str], typer.Argument(help="Files (.txt, .jsonl/.ndjson(.gz|.zst), .parquet), folders of .txt files or of shards, or - for JSON Lines on stdin.", show_default=False)]
 
 
 @app.command(epilog="Examples:\n\n  dedup scan seeds/\n\n  dedup scan crawl.jsonl --site-field url --report findings.csv\n\n"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import json
 
+import polars as pl
 import pytest
 import zstandard
-from conftest import clean, read_bytes_decompressed, read_report, scan, sentence
+from conftest import clean, read_bytes_decompressed, read_jsonl, read_report, scan, sentence, snapshot, write_jsonl
 
 import dedup
 from dedup.io.jsonl import ZstdFrames
@@ -136,3 +137,70 @@ def test_a_report_read_back_has_the_ids_of_the_run(tmp_path):
     back = review_report(report)
     assert back.select("doc_id", "kept_doc").rows() == found.select("doc_id", "kept_doc").rows()
     assert set(found["doc_id"]) == set(FORMULA_IDS)  # the API's frame is never quoted
+
+
+# --- a folder of shards is a corpus ---------------------------------------------------------------
+
+FOOTER = "Subscribe to our newsletter for the latest updates from the desk"
+
+
+def _dataset(root):
+    """A Hugging Face-style dataset folder: two Parquet shards under data/, a JSON Lines shard beside
+    them, and what such folders also hold (a README, .json metadata, a hidden cache)."""
+    (root / "data").mkdir(parents=True)
+    for k in range(2):
+        pl.DataFrame({"id": [f"p{k}{i}" for i in range(3)],
+                      "text": [f"{sentence(20, 10 * k + i)}\n{FOOTER}\n" for i in range(3)]}
+                     ).write_parquet(root / "data" / f"train-0000{k}-of-00002.parquet")
+    write_jsonl(root / "data" / "extra.jsonl.zst", [{"id": "j", "text": f"{sentence(20, 99)}\n{FOOTER}\n", "lang": "x"}])
+    (root / "README.md").write_text("# a dataset\n")
+    (root / "dataset_info.json").write_text('{"splits": 1}\n')
+    (root / ".cache").mkdir()
+    write_jsonl(root / ".cache" / "stale.jsonl", [{"id": "stale", "text": f"{FOOTER}\n"}])
+
+
+SHARDS = ["data/extra.jsonl.zst", "data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet"]
+
+
+def test_a_folder_of_shards_is_read_as_one_corpus(tmp_path):
+    _dataset(tmp_path / "ds")
+    result = dedup.scan(tmp_path / "ds", workers=1)
+    assert result.stats.documents == 7
+    assert result.stats.reader.records_per_input == [1, 3, 3]  # one input per shard, in path order
+    boiler = result.findings.filter(pl.col("kind") == "boilerplate")
+    assert sorted(boiler["doc_id"]) == ["data/extra.jsonl.zst:j"] + [
+        f"data/train-0000{k}-of-00002.parquet:p{k}{i}" for k in range(2) for i in range(3)]
+
+
+def test_clean_writes_one_shard_per_input_shard_under_its_name(tmp_path):
+    _dataset(tmp_path / "ds")
+    before = snapshot(tmp_path / "ds")
+    out = tmp_path / "clean"
+    dedup.clean(tmp_path / "ds", out, workers=1)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == SHARDS
+    shard = pl.read_parquet(out / SHARDS[1])
+    assert shard.columns == ["id", "text"] and shard["id"].to_list() == ["p00", "p01", "p02"]
+    assert not shard["text"].str.contains(FOOTER).any()
+    assert read_jsonl(out / SHARDS[0]) == [{"id": "j", "text": f"{sentence(20, 99)}\n", "lang": "x"}]
+    assert snapshot(tmp_path / "ds") == before
+
+
+def test_a_folder_of_shards_among_other_inputs(tmp_path):
+    _dataset(tmp_path / "ds")
+    write_jsonl(tmp_path / "more.jsonl", [{"id": "m", "text": f"{sentence(20, 77)}\n{FOOTER}\n"}])
+    out = tmp_path / "clean"
+    found = dedup.clean([tmp_path / "ds", tmp_path / "more.jsonl"], out, workers=1).findings
+    assert "ds/data/train-00001-of-00002.parquet:p12" in set(found["doc_id"])
+    assert "more.jsonl:m" in set(found["doc_id"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
+        [f"ds/{s}" for s in SHARDS] + ["more.jsonl"])
+
+
+def test_format_picks_one_kind_of_a_mixed_folder(tmp_path):
+    _dataset(tmp_path / "ds")
+    (tmp_path / "ds" / "notes.txt").write_text(f"{LINE}\n{LINE}\n")
+    with pytest.raises(dedup.InputError, match="holds both .txt files"):
+        dedup.scan(tmp_path / "ds")
+    assert dedup.scan(tmp_path / "ds", format="parquet", workers=1).stats.documents == 6
+    assert dedup.scan(tmp_path / "ds", format="jsonl", workers=1).stats.documents == 1
+    assert dedup.scan(tmp_path / "ds", format="txt", workers=1).findings["doc_id"].to_list() == ["notes.txt"]

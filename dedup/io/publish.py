@@ -45,8 +45,10 @@ def check_output(out: Path, sources: list[Source], force: bool) -> None:
     resolved = out.resolve()
     for source in sources:
         src = source.path.resolve()
-        if resolved == src or (source.kind == "txt-dir" and resolved.is_relative_to(src)):
-            raise InputError(f"{out}: the output would be inside the input {source.path}; choose another --out")
+        folder = source.folder.resolve() if source.folder is not None else src if source.kind == "txt-dir" else None
+        if resolved == src or (folder is not None and resolved.is_relative_to(folder)):
+            raise InputError(f"{out}: the output would be inside the input {source.folder or source.path}; "
+                             "choose another --out")
     if out.exists() and not force:
         raise InputError(f"{out}: already exists; use --force to replace it")
 
