@@ -36,6 +36,7 @@ from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.index.run import IndexedRun, default_batch_name
+from dedup.io.formats import check_output_format
 from dedup.io.publish import check_output, write_to
 from dedup.io.sources import InputError, open_sources
 from dedup.progress import Progress, ProgressBar
@@ -208,6 +209,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         sources = open_sources(inputs, config, spool_dir=workdir)
         if out is not None:
             check_output(out, sources, force)
+            check_output_format(sources, out)
         for written, what in ((report, "report"), (html, "review page")):
             if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
                 raise InputError(f"{written}: the {what} would overwrite an input")

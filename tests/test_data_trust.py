@@ -204,3 +204,55 @@ def test_format_picks_one_kind_of_a_mixed_folder(tmp_path):
     assert dedup.scan(tmp_path / "ds", format="parquet", workers=1).stats.documents == 6
     assert dedup.scan(tmp_path / "ds", format="jsonl", workers=1).stats.documents == 1
     assert dedup.scan(tmp_path / "ds", format="txt", workers=1).findings["doc_id"].to_list() == ["notes.txt"]
+
+
+# --- the output's format follows its name -----------------------------------------------------------
+
+def _pages(tmp_path, name="pages.jsonl"):
+    records = [{"id": f"r{i}", "text": f"{sentence(15, 300 + i)}\n{FOOTER}\n", "meta": {"n": i, "tags": ["a"] * i}}
+               for i in range(4)]
+    records.append({"id": "short", "text": "no footer here\n"})  # no meta field
+    return write_jsonl(tmp_path / name, records)
+
+
+def test_jsonl_to_parquet_writes_parquet_with_every_field(tmp_path):
+    out = tmp_path / "clean.parquet"
+    dedup.clean(_pages(tmp_path), out, workers=1)
+    table = pl.read_parquet(out)
+    assert table.columns == ["id", "text", "meta"]
+    assert table["id"].to_list() == ["r0", "r1", "r2", "r3", "short"]
+    assert table["text"].to_list()[0] == f"{sentence(15, 300)}\n"
+    assert table["meta"].to_list()[:2] == [{"n": 0, "tags": []}, {"n": 1, "tags": ["a"]}]
+    assert table["meta"].to_list()[4] is None
+
+
+@pytest.mark.parametrize(("name", "magic"), [("clean.jsonl.gz", b"\x1f\x8b"), ("clean.jsonl.zst", b"\x28\xb5\x2f\xfd"),
+                                             ("clean.ndjson.zst", b"\x28\xb5\x2f\xfd"), ("clean.json.gz", b"\x1f\x8b"),
+                                             ("clean.ndjson", b'{"id"'), ("clean.json", b'{"id"')])
+def test_jsonl_is_compressed_as_the_output_name_says(tmp_path, name, magic):
+    src = _pages(tmp_path)
+    out = tmp_path / name
+    dedup.clean(src, out, workers=1)
+    assert out.read_bytes().startswith(magic)
+    assert [r["id"] for r in read_jsonl(out)] == ["r0", "r1", "r2", "r3", "short"]
+
+
+@pytest.mark.parametrize("name", ["in.ndjson.gz", "in.ndjson.zst", "in.json.zst", "in.json.gz", "in.ndjson"])
+def test_every_json_lines_name_is_read(tmp_path, name):
+    assert dedup.scan(_pages(tmp_path, name), workers=1).stats.documents == 5
+
+
+def test_parquet_to_jsonl_and_txt_to_jsonl_and_parquet(tmp_path):
+    src = tmp_path / "in.parquet"
+    pl.DataFrame({"id": [1, 2], "text": [f"{LINE}\n{LINE}\n", "other\n"], "score": [0.5, 1.5]}).write_parquet(src)
+    dedup.clean(src, tmp_path / "a.jsonl", workers=1)
+    assert read_jsonl(tmp_path / "a.jsonl") == [{"id": 1, "text": f"{LINE}\n", "score": 0.5},
+                                                 {"id": 2, "text": "other\n", "score": 1.5}]
+    pages = tmp_path / "pages"
+    (pages / "site").mkdir(parents=True)
+    (pages / "site" / "a.txt").write_text(f"{LINE}\n{LINE}\n")
+    (pages / "b.txt").write_text("other\n")
+    dedup.clean(pages, tmp_path / "b.jsonl", workers=1)
+    assert read_jsonl(tmp_path / "b.jsonl") == [{"id": "b.txt", "text": "other\n"}, {"id": "site/a.txt", "text": f"{LINE}\n"}]
+    dedup.clean(pages, tmp_path / "c.parquet", workers=1)
+    assert pl.read_parquet(tmp_path / "c.parquet").rows() == [("b.txt", "other\n"), ("site/a.txt", f"{LINE}\n")]

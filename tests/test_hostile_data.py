@@ -126,6 +126,11 @@ CASES = [
      ["clean", "d", "--out", "d/clean"], 1, "the output would be inside the input d", ["d/clean", "dedup-report.csv"]),
     ("a damaged shard of a folder is named", _both(_write("d/a.jsonl", RECORDS), _write("d/x/b.jsonl.zst", _zst(RECORDS)[:99])),
      ["clean", "d", "--out", "o"], 1, "d/x/b.jsonl.zst: cannot read the compressed stream", ["o", "dedup-report.csv"]),
+    ("JSON Lines to a .txt output", _write("c.jsonl", RECORDS),
+     ["clean", "c.jsonl", "--out", "o.txt"], 1, "o.txt: a .txt output is written from .txt input only", ["o.txt"]),
+    ("records that make no one Parquet table", _write("c.jsonl", RECORDS + b'{"id": [1, {"a": 2}], "text": "x"}\n'),
+     ["clean", "c.jsonl", "--out", "o.parquet"], 1, "c.jsonl: its records make no one Parquet table",
+     ["o.parquet", "dedup-report.csv"]),
     ("bad line on stdin names <stdin>", _write("in.jsonl", RECORDS[:200] + b"{bad\n"),
      ["scan", "-", "<", "in.jsonl"], 1, "<stdin>:", ["dedup-report.csv"]),
 ]

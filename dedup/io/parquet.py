@@ -73,17 +73,26 @@ def _first_line(err: BaseException) -> str:
 
 
 class ParquetWriter(Writer):
-    """Parquet with the input's schema; rows are buffered in parts on disk, joined on close."""
+    """Parquet: rows of a Parquet input keep its schema; records of JSON Lines get the types polars
+    infers from them (fields missing in some records are null there), .txt documents an ``id`` and a
+    ``text`` column. Rows are buffered in parts on disk, joined on close. Records that make no one
+    table (a field that is a number in one and a list in another) raise :class:`InputError`."""
 
-    def __init__(self, target: Path, text_field: str, part_rows: int = 2000) -> None:
-        self.target, self.text_field, self.part_rows = target, text_field, part_rows
+    def __init__(self, target: Path, text_field: str, source: Source, part_rows: int = 2000) -> None:
+        self.target, self.text_field, self.source, self.part_rows = target, text_field, source, part_rows
         self.parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=target.parent))
         self.rows: list[dict] = []
-        self.schema = None
+        self.schema = None  # None: inferred from the rows
         self.count = 0
 
     def write(self, record: Record, text: str | None) -> None:
-        row, self.schema = record.raw
+        raw = record.raw
+        if isinstance(raw, tuple) and isinstance(raw[0], dict):  # a Parquet row and its file's schema
+            row, self.schema = raw
+        elif isinstance(raw, tuple):  # a JSON Lines line and its object
+            row = raw[1]
+        else:  # a .txt document
+            row, self.schema = {"id": record.doc_id}, {"id": pl.String, self.text_field: pl.String}
         if text is not None:
             self.rows.append({**row, self.text_field: text})
         if len(self.rows) >= self.part_rows:
@@ -91,19 +100,33 @@ class ParquetWriter(Writer):
 
     def _flush(self) -> None:
         if self.rows:
-            pl.DataFrame(self.rows, schema=self.schema).write_parquet(self.parts / f"{self.count:08d}.parquet")
+            try:
+                part = pl.DataFrame(self.rows, schema=self.schema, infer_schema_length=None)
+            except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as err:
+                raise self._mixed(err) from None
+            part.write_parquet(self.parts / f"{self.count:08d}.parquet")
             self.count += 1
             self.rows = []
 
     def close(self) -> None:
         try:
             self._flush()
-            if self.count:
+            if self.count and self.schema is not None:
                 pl.scan_parquet(self.parts / "*.parquet").sink_parquet(self.target)
+            elif self.count:  # parts typed by their own rows: joined by name, types widened
+                parts = [pl.scan_parquet(p) for p in sorted(self.parts.glob("*.parquet"))]
+                try:
+                    pl.concat(parts, how="diagonal_relaxed").sink_parquet(self.target)
+                except pl.exceptions.PolarsError as err:
+                    raise self._mixed(err) from None
             else:
                 pl.DataFrame(schema=self.schema or {self.text_field: pl.String}).write_parquet(self.target)
         finally:
             shutil.rmtree(self.parts, ignore_errors=True)
+
+    def _mixed(self, err: Exception) -> InputError:
+        return InputError(f"{self.source.where}: its records make no one Parquet table ({_first_line(err)}); "
+                          "write JSON Lines instead")
 
 
 def parquet_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
