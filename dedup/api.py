@@ -83,6 +83,8 @@ def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: 
     (a folder or a Redis URL) checks the input against every batch there, then adds it as ``batch``
     unless ``index_read_only`` (README: "An index that outlives a run").
     """
+    if options.get("annotate"):
+        raise ConfigError("annotate is an option of clean: scan changes nothing")
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
                 fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
                 html=html, indexed=_indexed(index, batch, index_read_only))
@@ -209,7 +211,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: Path | None
         sources = open_sources(inputs, config, spool_dir=workdir)
         if out is not None:
             check_output(out, sources, force)
-            check_output_format(sources, out)
+            check_output_format(sources, out, config.annotate)
         for written, what in ((report, "report"), (html, "review page")):
             if isinstance(written, Path) and any(written.resolve() == s.path.resolve() for s in sources):
                 raise InputError(f"{written}: the {what} would overwrite an input")

@@ -2,7 +2,8 @@
 
 The records are walked in step with the findings (sorted by document), with no Python object per
 finding but its text. A document with a removed whole-document finding is left out; from any other,
-the removed blocks are cut, each with the line break after it, and every other byte stays. The
+the removed blocks are cut, each with the line break after it, and every other byte stays. With
+``--annotate`` every document stays whole and carries its findings instead. The
 output appears only when complete. An input file whose size or modification time changed since pass
 1, or an input that gives another number of records, is refused (a .txt file edited in a folder
 without changing the number of files is not noticed).
@@ -27,7 +28,7 @@ import polars as pl
 from dedup.config import Config
 from dedup.io.formats import iter_records, writer_for
 from dedup.io.publish import publish
-from dedup.io.records import Record, Writer
+from dedup.io.records import ANNOTATION_TYPE, ANNOTATIONS, Record, Writer, has_field
 from dedup.io.sources import Counters, InputError, Source
 from dedup.progress import Progress
 from dedup.schemas import DOCUMENT_KINDS
@@ -65,14 +66,24 @@ class Plan:
     whole: np.ndarray
     removes: np.ndarray
     rows: np.ndarray
+    details: pl.DataFrame | None = None  # with annotate: what each record is told of its findings
 
     @classmethod
-    def of(cls, findings: pl.DataFrame) -> Plan:
+    def of(cls, findings: pl.DataFrame, annotate: bool = False) -> Plan:
         doc = findings["doc"].to_numpy()
         rows = np.searchsorted(doc, np.arange(int(doc.max()) + 2)) if len(doc) else np.zeros(1, np.int64)
+        details = findings.select(list(ANNOTATION_TYPE.inner.to_schema())) if annotate else None
         return cls(findings["start"].to_numpy(), findings["end"].to_numpy(),
                    findings["kind"].is_in(DOCUMENT_KINDS).to_numpy(), (findings["action"] == "remove").to_numpy(),
-                   rows)
+                   rows, details)
+
+    def annotations(self, number: int) -> list[dict]:
+        """Document ``number``'s findings as ``--annotate`` adds them: kind, block, span, cluster,
+        similarity, action and rule of each."""
+        if self.details is None or number + 1 >= len(self.rows) or self.rows[number] == self.rows[number + 1]:
+            return []
+        lo, hi = int(self.rows[number]), int(self.rows[number + 1])
+        return self.details.slice(lo, hi - lo).to_dicts()
 
     def of_document(self, number: int) -> tuple[list[int], list[int], list[bool], list[bool]]:
         """Starts, ends, whether whole and whether removed, of document ``number``'s findings."""
@@ -100,7 +111,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
     pass 1 read from each source: a source that gives another number, or a file whose size or
     modification time changed, is refused, and no output file is left (what went to stdout stays).
     ``progress`` is told the documents written, every PROGRESS_EVERY."""
-    plan = Plan.of(findings)
+    plan = Plan.of(findings, config.annotate)
     tally = Tally()
     # several inputs, or the shards of a folder: --out is a folder of one output per source, by name
     staged = workdir / "out" if (out is not None and (len(sources) > 1 or sources[0].folder)) else None
@@ -123,7 +134,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
         try:
             first = tally.records
             _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally, first + expected, source,
-                           progress)
+                           progress, config.annotate)
             closed = True
             writer.close()
             if tally.records - first != expected:
@@ -161,9 +172,12 @@ def _discard(target: Path) -> None:
 
 
 def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally, last: int,
-                   source: Source, progress: Progress | None) -> None:
+                   source: Source, progress: Progress | None, annotate: bool = False) -> None:
     """The records of one source, cleaned and written, in step with their findings' rows; more than
-    ``last`` records in all is an error."""
+    ``last`` records in all is an error. With ``annotate`` every record keeps its text and gets its
+    findings (:data:`dedup.io.records.ANNOTATIONS`) instead; one that has that field already is an
+    error."""
+    first = tally.records
     texts: list[str] = []
     unreported = 0
     for record in records:
@@ -178,13 +192,20 @@ def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally:
                     text = None
                 else:
                     spans.append((start, end))
-        if text is None:
+        if annotate:
+            if has_field(record, ANNOTATIONS):
+                raise InputError(f"{source.where}: record {tally.records - first} already has a {ANNOTATIONS!r} "
+                                 "field, where --annotate would put its findings; nothing was written")
+            writer.write(record, record.text, plan.annotations(tally.records))
+        elif text is None:
             tally.docs_dropped += 1
             tally.chars_removed += len(record.text)
-        elif spans:
-            text, cut = removed_spans(record.text, spans)
-            tally.chars_removed += cut
-        writer.write(record, text)
+            writer.write(record, text)
+        else:
+            if spans:
+                text, cut = removed_spans(record.text, spans)
+                tally.chars_removed += cut
+            writer.write(record, text)
         tally.records += 1
         unreported += 1
         if progress and unreported == PROGRESS_EVERY:

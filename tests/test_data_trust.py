@@ -256,3 +256,70 @@ def test_parquet_to_jsonl_and_txt_to_jsonl_and_parquet(tmp_path):
     assert read_jsonl(tmp_path / "b.jsonl") == [{"id": "b.txt", "text": "other\n"}, {"id": "site/a.txt", "text": f"{LINE}\n"}]
     dedup.clean(pages, tmp_path / "c.parquet", workers=1)
     assert pl.read_parquet(tmp_path / "c.parquet").rows() == [("b.txt", "other\n"), ("site/a.txt", f"{LINE}\n")]
+
+
+# --- clean --annotate -------------------------------------------------------------------------------
+
+def _annotated_corpus(tmp_path):
+    return write_jsonl(tmp_path / "in.jsonl", [
+        {"id": "a", "text": f"{sentence(20, 1)}\n{LINE}\n{LINE}\n", "lang": "en"},
+        {"id": "b", "text": f"{sentence(20, 1)}\n{LINE}\n{LINE}\n", "lang": "en"},  # a copy of a
+        {"id": "c", "text": "nothing to see\n", "lang": "en"},
+    ])
+
+
+def test_annotate_keeps_every_text_and_adds_the_findings(tmp_path):
+    src = _annotated_corpus(tmp_path)
+    out = tmp_path / "out.jsonl"
+    result = dedup.clean(src, out, annotate=True, workers=1)
+    records = read_jsonl(out)
+    assert [(r["id"], r["text"], r["lang"]) for r in records] == [(r["id"], r["text"], r["lang"]) for r in read_jsonl(src)]
+    a, b, c = (r["dedup"] for r in records)
+    start = len(sentence(20, 1)) + 1 + len(LINE) + 1
+    assert a == [{"kind": "repeat", "block": 2, "start": start, "end": start + len(LINE),
+                  "cluster": a[0]["cluster"], "similarity": 1.0, "action": "remove", "rule": "repeat exact"}]
+    assert [(f["kind"], f["block"], f["start"], f["end"], f["action"]) for f in b] == [
+        ("duplicate_doc", None, 0, len(records[1]["text"]), "remove")]
+    assert c == []
+    found = result.findings.sort("doc_id")
+    assert [f["cluster"] for f in a + b] == found["cluster"].to_list()
+    assert (result.stats.chars_removed, result.stats.docs_dropped) == (0, 0)
+
+
+def test_annotate_to_parquet_is_a_list_of_structs(tmp_path):
+    out = tmp_path / "out.parquet"
+    dedup.clean(_annotated_corpus(tmp_path), out, annotate=True, workers=1)
+    table = pl.read_parquet(out)
+    assert table.columns == ["id", "text", "lang", "dedup"]
+    assert table.schema["dedup"] == pl.List(pl.Struct({
+        "kind": pl.String, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64, "cluster": pl.Int64,
+        "similarity": pl.Float64, "action": pl.String, "rule": pl.String}))
+    assert table["dedup"].list.len().to_list() == [1, 1, 0]
+    # and from Parquet input, with its schema kept (cluster ids differ: they are made from the input's name)
+    table.drop("dedup").write_parquet(tmp_path / "in.parquet")
+    again = tmp_path / "again.parquet"
+    dedup.clean(tmp_path / "in.parquet", again, annotate=True, workers=1)
+    without_clusters = pl.col("dedup").list.eval(pl.element().struct.with_fields(cluster=None))
+    assert pl.read_parquet(again).with_columns(without_clusters).equals(table.with_columns(without_clusters))
+
+
+def test_annotate_of_txt_input_writes_json_lines(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.txt").write_text(f"{LINE}\n{LINE}\n")
+    out = tmp_path / "out.jsonl"
+    dedup.clean(pages, out, annotate=True, workers=1)
+    [record] = read_jsonl(out)
+    assert record["id"] == "a.txt" and record["text"] == f"{LINE}\n{LINE}\n"
+    assert [f["kind"] for f in record["dedup"]] == ["repeat"]
+
+
+def test_annotate_of_documents_in_memory(tmp_path):
+    cleaned = dedup.clean([f"{LINE}\n{LINE}\n", "other"], annotate=True, workers=1).cleaned
+    assert cleaned["text"].to_list() == [f"{LINE}\n{LINE}\n", "other"]
+    assert cleaned["dedup"].list.len().to_list() == [1, 0]
+
+
+def test_annotate_is_not_for_scan():
+    with pytest.raises(dedup.ConfigError, match="annotate is an option of clean"):
+        dedup.scan(["text"], annotate=True)

@@ -51,12 +51,19 @@ def written_kind(source: Source, target: Path | None) -> str:
     return output_kind(target.name) or own
 
 
-def check_output_format(sources: list[Source], out: Path | None) -> None:
+def check_output_format(sources: list[Source], out: Path | None, annotate: bool = False) -> None:
     """Refuse, before any work, an output the input cannot be written as: a .txt file holds the text
-    of one document, so only .txt input is written as .txt."""
-    if out is None or len(sources) > 1 or sources[0].folder is not None:
-        return  # stdout is JSON Lines; a folder of outputs mirrors the inputs
-    if written_kind(sources[0], out) == "txt" and sources[0].kind not in ("txt-dir", "txt"):
+    of one document, so only .txt input is written as .txt; and ``--annotate`` needs records with
+    fields (JSON Lines or Parquet)."""
+    if out is None:
+        return  # stdout is JSON Lines
+    kinds = [written_kind(s, out if len(sources) == 1 and s.folder is None else Path(s.name)) for s in sources]
+    if annotate and "txt" in kinds:
+        raise InputError(f"{out}: --annotate adds the findings to each record, which needs JSON Lines or Parquet "
+                         "output; name --out .jsonl(.gz|.zst) or .parquet")
+    if len(sources) > 1 or sources[0].folder is not None:
+        return  # a folder of outputs mirrors the inputs
+    if kinds[0] == "txt" and sources[0].kind not in ("txt-dir", "txt"):
         raise InputError(f"{out}: a .txt output is written from .txt input only; name it .jsonl(.gz|.zst) or "
                          f".parquet to write {sources[0].where} as JSON Lines or Parquet")
 

@@ -29,7 +29,7 @@ import polars as pl
 import zstandard
 
 from dedup.config import Config
-from dedup.io.records import BOM, Record, Writer, decode, documents_frame, fields_of, records_frame, reject
+from dedup.io.records import ANNOTATIONS, BOM, Record, Writer, decode, documents_frame, fields_of, records_frame, reject
 from dedup.io.sources import Counters, InputError, Source
 
 T = TypeVar("T")
@@ -238,12 +238,12 @@ class JsonlWriter(Writer):
         else:
             self.stream = open(target, "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 (closed by close())
 
-    def write(self, record: Record, text: str | None) -> None:
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
         if text is None:
             return
         if isinstance(record.raw, tuple) and isinstance(record.raw[0], bytes):
             line, obj = record.raw
-            if text == record.text:
+            if text == record.text and annotations is None:
                 self.stream.write(line if line.endswith(b"\n") else line + b"\n")
                 return
             # orjson reads an integer beyond 64 bits as a float: a record with a float (or a nested value)
@@ -254,6 +254,8 @@ class JsonlWriter(Writer):
             obj = record.raw[0]
         else:  # a txt document
             obj = {"id": record.doc_id}
+        if annotations is not None:
+            obj = {**obj, ANNOTATIONS: annotations}
         self.stream.write(json_line(obj, self.text_field, text) + b"\n")
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from dedup.config import Config
-from dedup.io.records import Record, Writer, documents_frame, fields_of, records_frame, reject
+from dedup.io.records import ANNOTATION_TYPE, ANNOTATIONS, Record, Writer, documents_frame, fields_of, records_frame, reject
 from dedup.io.sources import Counters, InputError, Source
 
 
@@ -75,7 +75,7 @@ def _first_line(err: BaseException) -> str:
 class ParquetWriter(Writer):
     """Parquet: rows of a Parquet input keep its schema; records of JSON Lines get the types polars
     infers from them (fields missing in some records are null there), .txt documents an ``id`` and a
-    ``text`` column. Rows are buffered in parts on disk, joined on close. Records that make no one
+    ``text`` column; ``--annotate`` adds a column of the findings (ANNOTATION_TYPE). Rows are buffered in parts on disk, joined on close. Records that make no one
     table (a field that is a number in one and a list in another) raise :class:`InputError`."""
 
     def __init__(self, target: Path, text_field: str, source: Source, part_rows: int = 2000) -> None:
@@ -83,9 +83,10 @@ class ParquetWriter(Writer):
         self.parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=target.parent))
         self.rows: list[dict] = []
         self.schema = None  # None: inferred from the rows
+        self.annotated = False
         self.count = 0
 
-    def write(self, record: Record, text: str | None) -> None:
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
         raw = record.raw
         if isinstance(raw, tuple) and isinstance(raw[0], dict):  # a Parquet row and its file's schema
             row, self.schema = raw
@@ -93,6 +94,9 @@ class ParquetWriter(Writer):
             row = raw[1]
         else:  # a .txt document
             row, self.schema = {"id": record.doc_id}, {"id": pl.String, self.text_field: pl.String}
+        if annotations is not None:
+            self.annotated = True
+            row = {**row, ANNOTATIONS: annotations}
         if text is not None:
             self.rows.append({**row, self.text_field: text})
         if len(self.rows) >= self.part_rows:
@@ -101,7 +105,9 @@ class ParquetWriter(Writer):
     def _flush(self) -> None:
         if self.rows:
             try:
-                part = pl.DataFrame(self.rows, schema=self.schema, infer_schema_length=None)
+                typed = {ANNOTATIONS: ANNOTATION_TYPE} if self.annotated else {}
+                part = pl.DataFrame(self.rows, schema=None if self.schema is None else self.schema | typed,
+                                    schema_overrides=typed if self.schema is None else None, infer_schema_length=None)
             except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as err:
                 raise self._mixed(err) from None
             part.write_parquet(self.parts / f"{self.count:08d}.parquet")
@@ -120,7 +126,8 @@ class ParquetWriter(Writer):
                 except pl.exceptions.PolarsError as err:
                     raise self._mixed(err) from None
             else:
-                pl.DataFrame(schema=self.schema or {self.text_field: pl.String}).write_parquet(self.target)
+                typed = {ANNOTATIONS: ANNOTATION_TYPE} if self.annotated else {}
+                pl.DataFrame(schema=(self.schema or {self.text_field: pl.String}) | typed).write_parquet(self.target)
         finally:
             shutil.rmtree(self.parts, ignore_errors=True)
 

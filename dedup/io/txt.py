@@ -54,7 +54,7 @@ class TxtWriter(Writer):
         if folder:
             target.mkdir(parents=True)
 
-    def write(self, record: Record, text: str | None) -> None:
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
         if text is None:
             return
         path = self.target / record.doc_id if self.folder else self.target
