@@ -8,7 +8,16 @@ import json
 import polars as pl
 import pytest
 import zstandard
-from conftest import clean, read_bytes_decompressed, read_jsonl, read_report, scan, sentence, snapshot, write_jsonl
+from conftest import (
+    clean,
+    read_bytes_decompressed,
+    read_jsonl,
+    read_report,
+    scan,
+    sentence,
+    snapshot,
+    write_jsonl,
+)
 
 import dedup
 from dedup.io.jsonl import ZstdFrames

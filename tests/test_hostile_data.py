@@ -108,8 +108,8 @@ CASES = [
      ["scan", "a.jsonl", "b.jsonl", "--on-error", "skip"], 1, "every record was skipped (2)", ["dedup-report.csv"]),
     ("every Parquet row skipped", _write("p.parquet", _parquet_of({"text": [None, None]}, {"text": pl.String})),
      ["scan", "p.parquet", "--on-error", "skip"], 1, "every record was skipped (2)", ["dedup-report.csv"]),
-    ("empty folder", _write("d/.keep", b""), ["scan", "d"], 1, "d: no .txt, .jsonl(.gz|.zst), .ndjson(.gz|.zst) or"
-     " .parquet files (found 1 file: .keep)", ["dedup-report.csv"]),
+    ("empty folder", _write("d/.keep", b""), ["scan", "d"], 1,
+     "d: no .txt, .jsonl(.gz|.zst), .ndjson(.gz|.zst) or .parquet files (found 1 file: .keep)", ["dedup-report.csv"]),
     ("folder of nothing readable", _both(_write("d/a.csv", b"x"), _write("d/b.md", b"y"), _write("d/c.tsv", b"z"),
                                          _write("d/e/f.bin", b"w")),
      ["clean", "d", "--out", "o", "--quiet"], 1, "(found 4 files: a.csv, b.md, c.tsv, ...)", ["o", "dedup-report.csv"]),

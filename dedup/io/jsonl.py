@@ -29,7 +29,17 @@ import polars as pl
 import zstandard
 
 from dedup.config import Config
-from dedup.io.records import ANNOTATIONS, BOM, Record, Writer, decode, documents_frame, fields_of, records_frame, reject
+from dedup.io.records import (
+    ANNOTATIONS,
+    BOM,
+    Record,
+    Writer,
+    decode,
+    documents_frame,
+    fields_of,
+    records_frame,
+    reject,
+)
 from dedup.io.sources import Counters, InputError, Source
 
 T = TypeVar("T")

@@ -12,7 +12,16 @@ from pathlib import Path
 import polars as pl
 
 from dedup.config import Config
-from dedup.io.records import ANNOTATION_TYPE, ANNOTATIONS, Record, Writer, documents_frame, fields_of, records_frame, reject
+from dedup.io.records import (
+    ANNOTATION_TYPE,
+    ANNOTATIONS,
+    Record,
+    Writer,
+    documents_frame,
+    fields_of,
+    records_frame,
+    reject,
+)
 from dedup.io.sources import Counters, InputError, Source
 
 

@@ -99,7 +99,7 @@ def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list
     only input). ``--format`` picks one kind in a folder that holds several; a folder that mixes
     .txt files and shards without it, or holds nothing readable, is an :class:`InputError` saying
     what it found."""
-    files = sorted((p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()))
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     txt = [f for f in files if f.lower().endswith(".txt")]
     shards = [(f, kind) for f in files for kind, endings in SHARD_ENDINGS.items()
               if f.lower().endswith(endings) and not any(part.startswith(".") for part in f.split("/"))]

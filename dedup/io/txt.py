@@ -17,7 +17,7 @@ from dedup.io.sources import Counters, Source
 def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, counters: Counters) -> Record | None:
     data = path.read_bytes()
     size = len(data)
-    data = data[len(BOM):] if data.startswith(BOM) else data  # not part of the text, nor of the output
+    data = data.removeprefix(BOM)  # not part of the text, nor of the output
     if b"\x00" in data[:8192]:
         counters.binary_files_skipped += 1
         counters.note(f"{path}: binary file skipped")
