@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
@@ -332,3 +333,18 @@ def test_annotate_of_documents_in_memory(tmp_path):
 def test_annotate_is_not_for_scan():
     with pytest.raises(dedup.ConfigError, match="annotate is an option of clean"):
         dedup.scan(["text"], annotate=True)
+
+
+def test_gzip_of_several_members_and_zstd_of_several_frames_are_read_whole(tmp_path):
+    lines = [json.dumps({"id": i, "text": f"{sentence(9, i)}\n"}).encode() + b"\n" for i in range(4)]
+    (tmp_path / "m.jsonl.gz").write_bytes(b"".join(gzip.compress(line) for line in lines))
+    (tmp_path / "m.jsonl.zst").write_bytes(b"".join(zstandard.ZstdCompressor().compress(line) for line in lines))
+    assert dedup.scan(tmp_path / "m.jsonl.gz", workers=1).stats.documents == 4
+    assert dedup.scan(tmp_path / "m.jsonl.zst", workers=1).stats.documents == 4
+
+
+def test_a_symlink_loop_in_a_folder_of_shards_is_not_followed(tmp_path):
+    (tmp_path / "ds" / "a").mkdir(parents=True)
+    (tmp_path / "ds" / "a" / "up").symlink_to("..")
+    write_jsonl(tmp_path / "ds" / "a" / "s.jsonl", [{"text": "one"}])
+    assert dedup.scan(tmp_path / "ds", workers=1).stats.reader.records_per_input == [1]

@@ -139,6 +139,14 @@ CASES = [
     ("--annotate of records that have the field", _write("c.jsonl", b"".join(RECORDS.splitlines(keepends=True)[:4]) + b'{"text": "x", "dedup": 1}\n'),
      ["clean", "c.jsonl", "--out", "o.jsonl", "--annotate"], 1, "c.jsonl: record 4 already has a 'dedup' field",
      ["o.jsonl", "dedup-report.csv"]),
+    ("a BOM inside a file (concatenated files) is a malformed line", _write("c.jsonl", b'{"text": "a"}\n'
+     + "\ufeff".encode() + b'{"text": "b"}\n'), ["scan", "c.jsonl"], 1, "c.jsonl:2: malformed JSON (Unexpected UTF-8 BOM",
+     ["dedup-report.csv"]),
+    ("UTF-16 JSON Lines", _write("c.jsonl", '{"text": "hi"}\n'.encode("utf-16")),
+     ["scan", "c.jsonl"], 1, "c.jsonl:1: malformed JSON", ["dedup-report.csv"]),
+    ("gzip with garbage after its members", _write("c.jsonl.gz", gzip.compress(RECORDS) + b"garbage"),
+     ["clean", "c.jsonl.gz", "--out", "o.jsonl.gz"], 1, "c.jsonl.gz: cannot read the compressed stream (Not a gzipped",
+     ["o.jsonl.gz", "dedup-report.csv"]),
     ("bad line on stdin names <stdin>", _write("in.jsonl", RECORDS[:200] + b"{bad\n"),
      ["scan", "-", "<", "in.jsonl"], 1, "<stdin>:", ["dedup-report.csv"]),
 ]
