@@ -29,13 +29,14 @@ from pathlib import Path
 
 import polars as pl
 
-from dedup.cleaning import second_pass
+from dedup.cleaning import one_output_per_source, second_pass
 from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.engines import engine_session
 from dedup.engines.ray import clean_on_ray, fingerprint_on_ray
 from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.index.run import IndexedRun, default_batch_name
+from dedup.io.formats import check_output_format
 from dedup.io.publish import STDOUT, Outputs
 from dedup.io.sources import Source, open_sources
 from dedup.io.workfolder import work_folder
@@ -82,6 +83,8 @@ def scan(inputs: Inputs, *, report: str | os.PathLike | None = None, doc_stats: 
     (a folder or a Redis URL) checks the input against every batch there, then adds it as ``batch``
     unless ``index_read_only`` (README: "An index that outlives a run").
     """
+    if options.get("annotate"):
+        raise ConfigError("annotate is an option of clean: scan changes nothing")
     return _job(inputs, None, report=report, doc_stats=doc_stats, stats_json=stats_json, force=False,
                 fail_on_findings=fail_on_findings, quiet=quiet, progress=progress, config=config, options=options,
                 html=html, indexed=_indexed(index, batch, index_read_only))
@@ -207,7 +210,9 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: str | os.Pa
     wanted = {"out": out, "report": report, "stats_json": stats_json, "doc_stats": doc_stats, "html": html}
     with work_folder(config.spill_dir, said) as workdir, engine_session(config):
         sources = open_sources(inputs, config, spool_dir=workdir)
-        folders = {"out"} if len(sources) > 1 or sources[0].kind == "txt-dir" else set()
+        if out is not None:
+            check_output_format(sources, None if os.fspath(out) == STDOUT else Path(out), config.annotate)
+        folders = {"out"} if one_output_per_source(sources) or sources[0].kind == "txt-dir" else set()
         kept = {name: os.fspath(path) for name, path in (("index", index), ("work_dir", config.work_dir))
                 if path is not None and not (name == "index" and _is_url(path))}
         with Outputs.plan(wanted, sources, workdir, force=force, folders=folders, kept=kept, streamed={"out"},
@@ -235,8 +240,8 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
     """read -> fingerprint -> match -> decide -> report / clean, into the outputs' temporaries;
     then the index add. Returns the report frame."""
     cleaning = outputs.wants("out")
-    indexed = None if index is None else IndexedRun(
-        index, config, batch or default_batch_name([s.name for s in sources]), index_read_only)
+    indexed = None if index is None else IndexedRun(index, config, batch or default_batch_name(list(dict.fromkeys(
+        s.folder.name or str(s.folder) if s.folder else s.name for s in sources))), index_read_only)
     # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
     store = SpillStore(workdir, config, keep_texts=not cleaning)
     texts = store.texts
@@ -265,7 +270,7 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
         if progress:
             progress.stage("writing the output", stats.documents)
         out = outputs.path("out")
-        cleaner = clean_on_ray if on_ray and out is not None and len(sources) > 1 else second_pass
+        cleaner = clean_on_ray if on_ray and out is not None and one_output_per_source(sources) else second_pass
         findings, stats.chars_removed, stats.docs_dropped = cleaner(
             sources, findings, config, out, stats.reader.records_per_input, progress)
         if progress:

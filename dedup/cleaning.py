@@ -2,7 +2,8 @@
 
 The records are walked in step with the findings (sorted by document), with no Python object per
 finding but its text. A document with a removed whole-document finding is left out; from any other,
-the removed blocks are cut, each with the line break after it, and every other byte stays. The
+the removed blocks are cut, each with the line break after it, and every other byte stays. With
+``--annotate`` every document stays whole and carries its findings instead. The
 output appears only when complete. An input file whose size or modification time changed since pass
 1, or an input that gives another number of records, is refused (a .txt file edited in a folder
 without changing the number of files is not noticed).
@@ -25,7 +26,7 @@ import polars as pl
 
 from dedup.config import Config
 from dedup.io.formats import iter_records, writer_for
-from dedup.io.records import Record, Writer
+from dedup.io.records import ANNOTATION_TYPE, ANNOTATIONS, Record, Writer, has_field
 from dedup.io.sources import Counters, InputError, Source
 from dedup.progress import Progress
 from dedup.schemas import DOCUMENT_KINDS
@@ -63,14 +64,24 @@ class Plan:
     whole: np.ndarray
     removes: np.ndarray
     rows: np.ndarray
+    details: pl.DataFrame | None = None  # with annotate: what each record is told of its findings
 
     @classmethod
-    def of(cls, findings: pl.DataFrame) -> Plan:
+    def of(cls, findings: pl.DataFrame, annotate: bool = False) -> Plan:
         doc = findings["doc"].to_numpy()
         rows = np.searchsorted(doc, np.arange(int(doc.max()) + 2)) if len(doc) else np.zeros(1, np.int64)
+        details = findings.select(list(ANNOTATION_TYPE.inner.to_schema())) if annotate else None
         return cls(findings["start"].to_numpy(), findings["end"].to_numpy(),
                    findings["kind"].is_in(DOCUMENT_KINDS).to_numpy(), (findings["action"] == "remove").to_numpy(),
-                   rows)
+                   rows, details)
+
+    def annotations(self, number: int) -> list[dict]:
+        """Document ``number``'s findings as ``--annotate`` adds them: kind, block, span, cluster,
+        similarity, action and rule of each."""
+        if self.details is None or number + 1 >= len(self.rows) or self.rows[number] == self.rows[number + 1]:
+            return []
+        lo, hi = int(self.rows[number]), int(self.rows[number + 1])
+        return self.details.slice(lo, hi - lo).to_dicts()
 
     def of_document(self, number: int) -> tuple[list[int], list[int], list[bool], list[bool]]:
         """Starts, ends, whether whole and whether removed, of document ``number``'s findings."""
@@ -91,17 +102,24 @@ class Tally:
     docs_dropped: int = 0
 
 
+def one_output_per_source(sources: list[Source]) -> bool:
+    """Whether ``--out`` is a folder holding one output per source, under its name: several inputs,
+    or the shards of a folder."""
+    return len(sources) > 1 or sources[0].folder is not None
+
+
 def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, out: Path | None,
-                records: list[int], progress: Progress | None = None) -> tuple[pl.DataFrame, int, int]:
+                records: list[int], progress: Progress | None = None, *,
+                several: bool | None = None) -> tuple[pl.DataFrame, int, int]:
     """Write the cleaned corpus to ``out`` (a temporary of :class:`dedup.io.publish.Outputs`; a folder
-    with an entry per input when there are several; None: JSON Lines on stdout); return ``findings``
-    with their ``text``, the characters removed and the documents dropped. ``records`` holds how many
-    records pass 1 read from each source: a source that gives another number, or a file whose size or
-    modification time changed, is refused (what went to stdout stays). ``progress`` is told the
-    documents written, every PROGRESS_EVERY."""
-    plan = Plan.of(findings)
+    with an entry per source when ``several``, by default :func:`one_output_per_source`; None: JSON
+    Lines on stdout); return ``findings`` with their ``text``, the characters removed and the
+    documents dropped. ``records`` holds how many records pass 1 read from each source: a source
+    that gives another number, or a file whose size or modification time changed, is refused (what
+    went to stdout stays). ``progress`` is told the documents written, every PROGRESS_EVERY."""
+    plan = Plan.of(findings, config.annotate)
     tally = Tally()
-    several = out is not None and len(sources) > 1
+    several = out is not None and (one_output_per_source(sources) if several is None else several)
     if several:
         out.mkdir()
     # Sites were needed for deciding only; but with --on-error skip, reading one can reject a record
@@ -110,12 +128,14 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
     for source, expected in zip(sources, records, strict=True):
         _check_unchanged(source)
         target = out / source.name if several else out
+        if several:
+            target.parent.mkdir(parents=True, exist_ok=True)  # a shard's folders inside the dataset's
         writer = writer_for(source, target, config)
         closed = False
         try:
             first = tally.records
             _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally, first + expected, source,
-                           progress)
+                           progress, config.annotate)
             closed = True
             writer.close()
             if tally.records - first != expected:
@@ -138,13 +158,16 @@ def _check_unchanged(source: Source) -> None:
 
 
 def _changed(source: Source, how: str) -> InputError:
-    return InputError(f"{source.path}: changed since it was first read ({how}); nothing was written")
+    return InputError(f"{source.where}: changed since it was first read ({how}); nothing was written")
 
 
 def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally: Tally, last: int,
-                   source: Source, progress: Progress | None) -> None:
+                   source: Source, progress: Progress | None, annotate: bool = False) -> None:
     """The records of one source, cleaned and written, in step with their findings' rows; more than
-    ``last`` records in all is an error."""
+    ``last`` records in all is an error. With ``annotate`` every record keeps its text and gets its
+    findings (:data:`dedup.io.records.ANNOTATIONS`) instead; one that has that field already is an
+    error."""
+    first = tally.records
     texts: list[str] = []
     unreported = 0
     for record in records:
@@ -159,13 +182,20 @@ def _clean_records(records: Iterator[Record], plan: Plan, writer: Writer, tally:
                     text = None
                 else:
                     spans.append((start, end))
-        if text is None:
+        if annotate:
+            if has_field(record, ANNOTATIONS):
+                raise InputError(f"{source.where}: record {tally.records - first} already has a {ANNOTATIONS!r} "
+                                 "field, where --annotate would put its findings; nothing was written")
+            writer.write(record, record.text, plan.annotations(tally.records))
+        elif text is None:
             tally.docs_dropped += 1
             tally.chars_removed += len(record.text)
-        elif spans:
-            text, cut = removed_spans(record.text, spans)
-            tally.chars_removed += cut
-        writer.write(record, text)
+            writer.write(record, text)
+        else:
+            if spans:
+                text, cut = removed_spans(record.text, spans)
+                tally.chars_removed += cut
+            writer.write(record, text)
         tally.records += 1
         unreported += 1
         if progress and unreported == PROGRESS_EVERY:

@@ -149,7 +149,7 @@ def _with_shared_options(command: Callable, names: tuple[str, ...] | None = None
     return command
 
 
-Inputs = Annotated[list[str], typer.Argument(help="Folders of .txt, .txt, .jsonl(.gz|.zst), .parquet files, or - for JSON Lines on stdin.", show_default=False)]
+Inputs = Annotated[list[str], typer.Argument(help="Files (.txt, .jsonl/.ndjson(.gz|.zst), .parquet), folders of .txt files or of shards, or - for JSON Lines on stdin.", show_default=False)]
 
 
 @app.command(epilog="Examples:\n\n  dedup scan seeds/\n\n  dedup scan crawl.jsonl --site-field url --report findings.csv\n\n"
@@ -162,16 +162,18 @@ def scan(inputs: Inputs, **options) -> None:
 
 @app.command(epilog="Examples:\n\n  dedup clean seeds/ --out seeds-clean/\n\n"
              "  dedup clean crawl.jsonl.gz --out clean.jsonl.gz --site-field url\n\n"
-             "  cat pages.jsonl | dedup clean - --out - --quiet > clean.jsonl")
+             "  cat pages.jsonl | dedup clean - --out - --quiet > clean.jsonl\n\n"
+             "  dedup clean crawl.jsonl --out annotated.parquet --annotate")
 @_with_shared_options
 def clean(
     inputs: Inputs,
     out: Annotated[str, typer.Option("--out", "-o", help="Cleaned corpus, same format as the input; - for JSON Lines on stdout.")],
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    annotate: Annotated[bool, typer.Option("--annotate", help="Remove nothing: keep every record whole and add its findings as a 'dedup' field (JSON Lines) or column (Parquet).")] = False,
     **options,
 ) -> None:
     """Write a copy of the corpus without the flagged blocks and duplicate documents, and the report."""
-    _execute("clean", inputs, {"out": out, "force": force, **options})
+    _execute("clean", inputs, {"out": out, "force": force, "annotate": annotate, **options})
 
 
 @app.command(epilog="Examples:\n\n  dedup review dedup-report.csv seeds/ --html review.html\n\n"

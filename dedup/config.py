@@ -54,6 +54,7 @@ class Config:
     keep: str = "first"
     rules: UserRules | None = None
     doc_stats: bool = False
+    annotate: bool = False  # clean: keep every text, add the findings to each record (io.records.ANNOTATIONS)
     drop_repetitive: bool = False
     # near-duplicates
     near: bool = True

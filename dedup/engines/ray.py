@@ -130,7 +130,10 @@ def clean_on_ray(sources: list[Source], findings: pl.DataFrame, config: Config, 
 
         executor = RayTasks()
     out.mkdir()
-    tasks = shard_tasks(sources, findings, records, [out / source.name for source in sources])
+    targets = [out / source.name for source in sources]
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)  # a shard's folders inside the dataset's
+    tasks = shard_tasks(sources, findings, records, targets)
     parts, chars, dropped = [], 0, 0
     for task, (filled, cut, gone) in zip(tasks, executor.map(partial(clean_shard, config=config), tasks)):
         parts.append(filled)

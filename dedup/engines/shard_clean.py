@@ -51,7 +51,7 @@ def shard_tasks(sources: list[Source], findings: pl.DataFrame, records: list[int
 def clean_shard(task: CleanTask, config: Config) -> tuple[pl.DataFrame, int, int]:
     """Write the shard's cleaned copy to ``task.target``; its findings with their texts, the
     characters removed and the documents dropped (as :func:`dedup.cleaning.second_pass` returns)."""
-    return second_pass([task.source], task.findings, config, task.target, [task.records])
+    return second_pass([task.source], task.findings, config, task.target, [task.records], several=False)
 
 
 def joined(tasks: list[CleanTask], parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -29,7 +29,7 @@ from dedup.io.formats import iter_records
 from dedup.io.jsonl import jsonl_batches
 from dedup.io.parquet import parquet_batches
 from dedup.io.records import record_frames
-from dedup.io.sources import Counters, Source
+from dedup.io.sources import Counters, InputError, Source
 
 
 @dataclass
@@ -43,13 +43,14 @@ class Batch:
 
 def record_batches(sources: list[Source], config: Config, counters: Counters) -> Iterator[Batch]:
     """Documents in batches of at most ``config.batch_docs``, never spanning two sources (ids take a
-    ``source:`` prefix when there are several). A document's key is (``input``, ``record``): the
+    ``source:`` prefix when there are several, or the source is a shard of a folder). A document's key is (``input``, ``record``): the
     source's place among the inputs and the record's number in it, the same in every run over the same
-    input. Each source's record count goes to ``counters.records_per_input``."""
+    input. Each source's record count goes to ``counters.records_per_input``. A run whose every
+    record was skipped (``--on-error skip``) is an :class:`InputError`, not an empty corpus."""
     number = 0
     for index, source in enumerate(sources):
         first = number
-        prefix = f"{source.name}:" if len(sources) > 1 else ""
+        prefix = f"{source.name}:" if len(sources) > 1 or source.folder is not None else ""
         sizes: deque[int] = deque()  # each format's reader notes a batch's bytes as it makes it
         if source.kind == "jsonl":
             batches = jsonl_batches(source, config, counters, sizes)
@@ -66,3 +67,6 @@ def record_batches(sources: list[Source], config: Config, counters: Counters) ->
                 sizes.popleft())
             number += len(batch)
         counters.records_per_input.append(number - first)
+    if number == 0 and counters.records_skipped:  # --on-error skip left nothing: not an empty corpus
+        raise InputError(f"every record was skipped ({counters.records_skipped:,}), so there is nothing to "
+                         f"work on; first problem: {counters.problems[0]}")

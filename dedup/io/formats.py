@@ -1,4 +1,5 @@
-"""Each format's reader and writer, chosen in one place by a source's kind.
+"""Each format's reader and writer, chosen in one place: readers by a source's kind, writers by the
+output's name (``--out x.parquet`` writes Parquet whatever the input), else by the source's kind.
 
 Example:
     >>> from dedup.config import Config
@@ -16,7 +17,7 @@ from dedup.config import Config
 from dedup.io.jsonl import JsonlWriter, read_jsonl
 from dedup.io.parquet import ParquetWriter, read_parquet
 from dedup.io.records import Record, Writer
-from dedup.io.sources import Counters, Source
+from dedup.io.sources import JSONL_ENDINGS, Counters, InputError, Source
 from dedup.io.txt import TxtWriter, read_txt_dir, read_txt_file
 
 
@@ -26,12 +27,56 @@ def iter_records(source: Source, config: Config, counters: Counters) -> Iterator
     yield from readers[source.kind](source, config, counters)
 
 
-def writer_for(source: Source, target: Path | None, config: Config) -> Writer:
-    """The writer that mirrors ``source``'s format at ``target`` (None: JSON Lines on stdout)."""
+def output_kind(name: str) -> str | None:
+    """The format an output's name asks for: jsonl, parquet or txt; None when it names none (a folder).
+
+    >>> [output_kind(n) for n in ("clean.parquet", "c.ndjson.zst", "c.json.gz", "clean", "a.txt")]
+    ['parquet', 'jsonl', 'jsonl', None, 'txt']
+    """
+    name = name.lower()
+    if name.endswith(JSONL_ENDINGS):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith(".txt"):
+        return "txt"
+    return None
+
+
+def written_kind(source: Source, target: Path | None) -> str:
+    """What a source is written as at ``target``: the format the name gives, else the source's own."""
     if target is None:
-        return JsonlWriter(None, config.text_field if source.kind in ("jsonl", "parquet") else "text")
-    if source.kind in ("txt-dir", "txt"):
+        return "jsonl"
+    own = "txt" if source.kind in ("txt-dir", "txt") else source.kind
+    return output_kind(target.name) or own
+
+
+def check_output_format(sources: list[Source], out: Path | None, annotate: bool = False) -> None:
+    """Refuse, before any work, an output the input cannot be written as: a .txt file holds the text
+    of one document, so only .txt input is written as .txt; and ``--annotate`` needs records with
+    fields (JSON Lines or Parquet)."""
+    if out is None:
+        return  # stdout is JSON Lines
+    kinds = [written_kind(s, out if len(sources) == 1 and s.folder is None else Path(s.name)) for s in sources]
+    if annotate and "txt" in kinds:
+        raise InputError(f"{out}: --annotate adds the findings to each record, which needs JSON Lines or Parquet "
+                         "output; name --out .jsonl(.gz|.zst) or .parquet")
+    if len(sources) > 1 or sources[0].folder is not None:
+        return  # a folder of outputs mirrors the inputs
+    if kinds[0] == "txt" and sources[0].kind not in ("txt-dir", "txt"):
+        raise InputError(f"{out}: a .txt output is written from .txt input only; name it .jsonl(.gz|.zst) or "
+                         f".parquet to write {sources[0].where} as JSON Lines or Parquet")
+
+
+def writer_for(source: Source, target: Path | None, config: Config) -> Writer:
+    """The writer of ``source``'s records at ``target`` (None: JSON Lines on stdout), in the format
+    the target's name gives (JSON Lines compressed as it says, Parquet, .txt), else the source's."""
+    text_field = config.text_field if source.kind in ("jsonl", "parquet") else "text"
+    kind = written_kind(source, target)
+    if target is None:
+        return JsonlWriter(None, text_field)
+    if kind == "txt":
         return TxtWriter(target, folder=source.kind == "txt-dir")
-    if source.kind == "parquet":
-        return ParquetWriter(target, config.text_field)
-    return JsonlWriter(target, config.text_field)
+    if kind == "parquet":
+        return ParquetWriter(target, text_field, source)
+    return JsonlWriter(target, text_field)

@@ -29,7 +29,17 @@ import polars as pl
 import zstandard
 
 from dedup.config import Config
-from dedup.io.records import Record, Writer, decode, documents_frame, fields_of, records_frame, reject
+from dedup.io.records import (
+    ANNOTATIONS,
+    BOM,
+    Record,
+    Writer,
+    decode,
+    documents_frame,
+    fields_of,
+    records_frame,
+    reject,
+)
 from dedup.io.sources import Counters, InputError, Source
 
 T = TypeVar("T")
@@ -42,6 +52,58 @@ _LONG_DIGITS = re.compile(rb"\d{19}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+class ZstdFrames(io.RawIOBase):
+    """The decompressed bytes of a .zst file of one or more frames; a file that ends inside a frame
+    raises :class:`zstandard.ZstdError` (zstandard's own stream reader ends there silently, so a
+    truncated file read as half a corpus). Input goes in by ``CHUNK`` bytes, which bounds what one
+    step can decompress to.
+
+    Example:
+        >>> frame = zstandard.ZstdCompressor().compress(b"one\\n")
+        >>> io.BufferedReader(ZstdFrames(io.BytesIO(frame + frame))).read()
+        b'one\\none\\n'
+        >>> try:
+        ...     io.BufferedReader(ZstdFrames(io.BytesIO(frame[:-2]))).read()
+        ... except zstandard.ZstdError as err:
+        ...     print(err)
+        truncated: the file ends inside a zstd frame
+    """
+
+    CHUNK = 1 << 14
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.frame = zstandard.ZstdDecompressor().decompressobj()
+        self.inside = False  # whether part of a frame has been fed and its end not yet seen
+        self.pending, self.at = b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self.at == len(self.pending):
+            data = self.raw.read(self.CHUNK)
+            if not data:
+                if self.inside:
+                    raise zstandard.ZstdError("truncated: the file ends inside a zstd frame")
+                return 0
+            self.pending, self.at = self._decompress(data), 0
+        n = min(len(buffer), len(self.pending) - self.at)
+        buffer[:n] = self.pending[self.at:self.at + n]
+        self.at += n
+        return n
+
+    def _decompress(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            out.append(self.frame.decompress(data))
+            self.inside = not self.frame.eof
+            data = self.frame.unused_data if self.frame.eof else b""
+            if self.frame.eof:  # the next frame, if any, starts in what this one left
+                self.frame = zstandard.ZstdDecompressor().decompressobj()
+        return b"".join(out)
+
+
 def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     """The decompressed stream, and the file it reads from (whose position tells how far along we are)."""
     name = path.name.lower()
@@ -49,7 +111,7 @@ def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     if name.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="rb"), raw
     if name.endswith(".zst"):
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)), raw
+        return io.BufferedReader(ZstdFrames(raw)), raw
     return raw, raw
 
 
@@ -112,16 +174,36 @@ def jsonl_record(line: bytes, where: str, number: int, config: Config, counters:
     return Record(doc_id, text, site, (line, obj))
 
 
+_STREAM_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+
+
 @contextlib.contextmanager
 def open_jsonl(source: Source) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
-    """The open (decompressed stream, underlying file) of a JSON Lines source, closed afterwards; a
-    compressed stream that cannot be read raises :class:`InputError`."""
+    """The open (decompressed stream, underlying file) of a JSON Lines source, past a leading BOM,
+    closed afterwards. A compressed stream that cannot be read (truncated, corrupt) raises
+    :class:`InputError`, whatever ``--on-error`` says; so does a bad record of a compressed source
+    whose stream turns out to be damaged further on (a corrupt gzip is found by its checksum at the
+    end, after the garbage it decompressed to)."""
     stream, raw = _open_binary(source.path)
     with raw, stream:
         try:
+            if stream.peek(len(BOM))[:len(BOM)] == BOM:
+                stream.read(len(BOM))
             yield stream, raw
-        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as err:
-            raise InputError(f"{source.path}: cannot read the compressed stream ({err})") from None
+        except _STREAM_ERRORS as err:
+            raise _damaged(source, err) from None
+        except InputError:
+            if stream is not raw:
+                try:
+                    while stream.read(1 << 20):
+                        pass
+                except _STREAM_ERRORS as err:
+                    raise _damaged(source, err) from None
+            raise
+
+
+def _damaged(source: Source, err: Exception) -> InputError:
+    return InputError(f"{source.where}: cannot read the compressed stream ({err})")
 
 
 def read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
@@ -132,7 +214,7 @@ def read_jsonl(source: Source, config: Config, counters: Counters) -> Iterator[R
         compressed = stream is not raw
         for lineno, line in enumerate(stream, start=1):
             consumed += len(line)
-            record = jsonl_record(line, f"{source.path}:{lineno}", number, config, counters)
+            record = jsonl_record(line, f"{source.where}:{lineno}", number, config, counters)
             if record is None:
                 continue
             number += 1
@@ -166,12 +248,12 @@ class JsonlWriter(Writer):
         else:
             self.stream = open(target, "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 (closed by close())
 
-    def write(self, record: Record, text: str | None) -> None:
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
         if text is None:
             return
         if isinstance(record.raw, tuple) and isinstance(record.raw[0], bytes):
             line, obj = record.raw
-            if text == record.text:
+            if text == record.text and annotations is None:
                 self.stream.write(line if line.endswith(b"\n") else line + b"\n")
                 return
             # orjson reads an integer beyond 64 bits as a float: a record with a float (or a nested value)
@@ -182,6 +264,8 @@ class JsonlWriter(Writer):
             obj = record.raw[0]
         else:  # a txt document
             obj = {"id": record.doc_id}
+        if annotations is not None:
+            obj = {**obj, ANNOTATIONS: annotations}
         self.stream.write(json_line(obj, self.text_field, text) + b"\n")
 
     def close(self) -> None:
@@ -251,7 +335,7 @@ def jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deq
             if batch is None:
                 rows = []
                 for lineno, line in enumerate(lines, start=first):
-                    record = jsonl_record(line, f"{source.path}:{lineno}", number + len(rows), config, counters)
+                    record = jsonl_record(line, f"{source.where}:{lineno}", number + len(rows), config, counters)
                     if record is not None:
                         rows.append(record)
                 batch = records_frame(rows)

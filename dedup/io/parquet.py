@@ -12,7 +12,16 @@ from pathlib import Path
 import polars as pl
 
 from dedup.config import Config
-from dedup.io.records import Record, Writer, documents_frame, fields_of, records_frame, reject
+from dedup.io.records import (
+    ANNOTATION_TYPE,
+    ANNOTATIONS,
+    Record,
+    Writer,
+    documents_frame,
+    fields_of,
+    records_frame,
+    reject,
+)
 from dedup.io.sources import Counters, InputError, Source
 
 
@@ -21,9 +30,9 @@ def parquet_schema(source: Source, config: Config) -> dict[str, pl.DataType]:
     try:
         schema = pl.read_parquet_schema(source.path)
     except (pl.exceptions.PolarsError, OSError) as err:
-        raise InputError(f"{source.path}: not a readable Parquet file ({err})") from None
+        raise InputError(f"{source.where}: not a readable Parquet file ({_first_line(err)})") from None
     if config.text_field not in schema:
-        raise InputError(f"{source.path}: no {config.text_field!r} column (columns: {', '.join(schema)})")
+        raise InputError(f"{source.where}: no {config.text_field!r} column (columns: {', '.join(schema)})")
     return schema
 
 
@@ -34,7 +43,7 @@ def parquet_records(rows: pl.DataFrame, number: int, schema: dict, source: Sourc
     for row in rows.iter_rows(named=True):
         text = row[config.text_field]
         if not isinstance(text, str):
-            reject(f"{source.path}: record {number} has no {config.text_field!r} text", config, counters)
+            reject(f"{source.where}: record {number} has no {config.text_field!r} text", config, counters)
             number += 1
             continue
         if not text.strip():
@@ -49,23 +58,54 @@ def read_parquet(source: Source, config: Config, counters: Counters) -> Iterator
     counters.files += 1
     schema = parquet_schema(source, config)
     number = 0
-    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=1000):
+    for rows in row_groups(source, 1000):
         yield from parquet_records(rows, number, schema, source, config, counters)
         number += len(rows)
 
 
-class ParquetWriter(Writer):
-    """Parquet with the input's schema; rows are buffered in parts on disk, joined on close."""
+def row_groups(source: Source, rows: int) -> Iterator[pl.DataFrame]:
+    """A Parquet source in frames of at most ``rows`` rows; a damaged file (a page that cannot be
+    decoded, bad metadata, text that is not UTF-8) raises :class:`InputError` naming it."""
+    frames = pl.scan_parquet(source.path).collect_batches(chunk_size=rows)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as err:
+            raise InputError(f"{source.where}: a damaged Parquet file ({_first_line(err)})") from None
+        yield frame
 
-    def __init__(self, target: Path, text_field: str, part_rows: int = 2000) -> None:
-        self.target, self.text_field, self.part_rows = target, text_field, part_rows
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+class ParquetWriter(Writer):
+    """Parquet: rows of a Parquet input keep its schema; records of JSON Lines get the types polars
+    infers from them (fields missing in some records are null there), .txt documents an ``id`` and a
+    ``text`` column; ``--annotate`` adds a column of the findings (ANNOTATION_TYPE). Rows are buffered in parts on disk, joined on close. Records that make no one
+    table (a field that is a number in one and a list in another) raise :class:`InputError`."""
+
+    def __init__(self, target: Path, text_field: str, source: Source, part_rows: int = 2000) -> None:
+        self.target, self.text_field, self.source, self.part_rows = target, text_field, source, part_rows
         self.parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=target.parent))
         self.rows: list[dict] = []
-        self.schema = None
+        self.schema = None  # None: inferred from the rows
+        self.annotated = False
         self.count = 0
 
-    def write(self, record: Record, text: str | None) -> None:
-        row, self.schema = record.raw
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
+        raw = record.raw
+        if isinstance(raw, tuple) and isinstance(raw[0], dict):  # a Parquet row and its file's schema
+            row, self.schema = raw
+        elif isinstance(raw, tuple):  # a JSON Lines line and its object
+            row = raw[1]
+        else:  # a .txt document
+            row, self.schema = {"id": record.doc_id}, {"id": pl.String, self.text_field: pl.String}
+        if annotations is not None:
+            self.annotated = True
+            row = {**row, ANNOTATIONS: annotations}
         if text is not None:
             self.rows.append({**row, self.text_field: text})
         if len(self.rows) >= self.part_rows:
@@ -73,19 +113,36 @@ class ParquetWriter(Writer):
 
     def _flush(self) -> None:
         if self.rows:
-            pl.DataFrame(self.rows, schema=self.schema).write_parquet(self.parts / f"{self.count:08d}.parquet")
+            try:
+                typed = {ANNOTATIONS: ANNOTATION_TYPE} if self.annotated else {}
+                part = pl.DataFrame(self.rows, schema=None if self.schema is None else self.schema | typed,
+                                    schema_overrides=typed if self.schema is None else None, infer_schema_length=None)
+            except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as err:
+                raise self._mixed(err) from None
+            part.write_parquet(self.parts / f"{self.count:08d}.parquet")
             self.count += 1
             self.rows = []
 
     def close(self) -> None:
         try:
             self._flush()
-            if self.count:
+            if self.count and self.schema is not None:
                 pl.scan_parquet(self.parts / "*.parquet").sink_parquet(self.target)
+            elif self.count:  # parts typed by their own rows: joined by name, types widened
+                parts = [pl.scan_parquet(p) for p in sorted(self.parts.glob("*.parquet"))]
+                try:
+                    pl.concat(parts, how="diagonal_relaxed").sink_parquet(self.target)
+                except pl.exceptions.PolarsError as err:
+                    raise self._mixed(err) from None
             else:
-                pl.DataFrame(schema=self.schema or {self.text_field: pl.String}).write_parquet(self.target)
+                typed = {ANNOTATIONS: ANNOTATION_TYPE} if self.annotated else {}
+                pl.DataFrame(schema=(self.schema or {self.text_field: pl.String}) | typed).write_parquet(self.target)
         finally:
             shutil.rmtree(self.parts, ignore_errors=True)
+
+    def _mixed(self, err: Exception) -> InputError:
+        return InputError(f"{self.source.where}: its records make no one Parquet table ({_first_line(err)}); "
+                          "write JSON Lines instead")
 
 
 def parquet_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
@@ -97,7 +154,7 @@ def parquet_batches(source: Source, config: Config, counters: Counters, sizes: d
         config.id_field not in schema or schema[config.id_field] == pl.String or schema[config.id_field].is_integer()
     ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
     number = 0  # rows so far, rejected ones included: the id of a record without one
-    for rows in pl.scan_parquet(source.path).collect_batches(chunk_size=config.batch_docs):
+    for rows in row_groups(source, config.batch_docs):
         sizes.append(0)  # Parquet's progress is counted in documents only
         if typed and not rows[config.text_field].null_count():
             ids = [pl.col(config.id_field).cast(pl.String)] if config.id_field in schema else []

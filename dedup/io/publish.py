@@ -49,6 +49,7 @@ STDOUT = "-"
 # Paths under these are written in place: renaming over /dev/stdout (a link to fd 1) would leave
 # the shell's file unwritten, and over /dev/null would replace the device.
 IN_PLACE_PREFIXES = ("/dev/", "/proc/")
+STDOUT_CHUNK = 1 << 16
 # An OSError of writing with one of these codes is the environment's, not a bug: one line, exit 1.
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
@@ -238,13 +239,14 @@ def _input_paths(sources: Iterable[Source]) -> tuple[dict[Path, str], dict[Path,
     folders: dict[Path, str] = {}
     for source in sources:
         real = _resolve(os.fspath(source.path))
-        if real.is_dir():
-            folders[real] = str(source.path)
-            for inner in source.path.rglob("*"):
-                if inner.is_file():
-                    files[_resolve(os.fspath(inner))] = str(inner)
-        else:
-            files[real] = str(source.path)
+        files[real] = str(source.path)
+        folder = source.folder if source.folder is not None else source.path if real.is_dir() else None
+        if folder is None or _resolve(os.fspath(folder)) in folders:
+            continue
+        folders[_resolve(os.fspath(folder))] = str(folder)
+        for inner in folder.rglob("*"):
+            if inner.is_file():
+                files[_resolve(os.fspath(inner))] = str(inner)
     return files, folders
 
 
@@ -327,10 +329,21 @@ def _replace(temporary: Path, final: Path, private: Path) -> None:
 
 def _copy_in_place(output: Output) -> None:
     if output.final is None:
-        stream = sys.stdout.buffer
+        sys.stdout.flush()
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation: stdout held in memory
+            fd = None
         with open(output.temporary, "rb") as source:
-            shutil.copyfileobj(source, stream)
-        stream.flush()
+            while chunk := source.read(STDOUT_CHUNK):
+                if fd is None:
+                    sys.stdout.buffer.write(chunk)
+                    continue
+                view = memoryview(chunk)
+                while view:  # os.write: a reader that has gone is found at the write, not at exit
+                    view = view[os.write(fd, view):]
+        if fd is None:
+            sys.stdout.buffer.flush()
         return
     try:
         with open(output.temporary, "rb") as source, open(output.final, "wb") as target:

@@ -37,6 +37,9 @@ class Record:
     size: int = 0
 
 
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: accepted at the start of a file, never part of the text
+
+
 def decode(data: bytes, where: str, config: Config, counters: Counters) -> str:
     try:
         return data.decode("utf-8")
@@ -60,11 +63,28 @@ def fields_of(doc_id: object, site: object, number: int) -> tuple[str, str | Non
     return (str(number) if doc_id is None else str(doc_id)), site_of(site)
 
 
+# The field (JSON Lines) or column (Parquet) where ``clean --annotate`` puts a record's findings, and
+# the Parquet type of that column: a list with a struct per finding.
+ANNOTATIONS = "dedup"
+ANNOTATION_TYPE = pl.List(pl.Struct({"kind": pl.String, "block": pl.Int32, "start": pl.Int64, "end": pl.Int64,
+                                     "cluster": pl.Int64, "similarity": pl.Float64, "action": pl.String,
+                                     "rule": pl.String}))
+
+
+def has_field(record: Record, name: str) -> bool:
+    """Whether a JSON Lines record or a Parquet row has a field ``name`` (a .txt document has none)."""
+    if not isinstance(record.raw, tuple):
+        return False
+    fields = record.raw[0] if isinstance(record.raw[0], dict) else record.raw[1]
+    return name in fields
+
+
 class Writer:
     """Writes one source's cleaned records to ``target`` (a temporary path the caller renames)."""
 
-    def write(self, record: Record, text: str | None) -> None:
-        """``text`` None drops the record; ``text == record.text`` keeps it unchanged."""
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
+        """``text`` None drops the record; ``text == record.text`` keeps it unchanged. ``annotations``
+        (``--annotate``): the record's findings, added as its ANNOTATIONS field."""
         raise NotImplementedError
 
     def close(self) -> None:

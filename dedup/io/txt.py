@@ -1,4 +1,7 @@
 """Plain-text inputs: one .txt file, or a folder of them (recursive; id = relative path; site = first-level sub-folder).
+
+A UTF-8 byte order mark at the start of a file is dropped: the text, its spans and the cleaned file
+are what follows it.
 """
 
 from __future__ import annotations
@@ -7,12 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dedup.config import Config
-from dedup.io.records import Record, Writer, decode
+from dedup.io.records import BOM, Record, Writer, decode
 from dedup.io.sources import Counters, Source
 
 
 def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, counters: Counters) -> Record | None:
     data = path.read_bytes()
+    size = len(data)
+    data = data.removeprefix(BOM)  # not part of the text, nor of the output
     if b"\x00" in data[:8192]:
         counters.binary_files_skipped += 1
         counters.note(f"{path}: binary file skipped")
@@ -20,7 +25,7 @@ def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, count
     text = decode(data, str(path), config, counters)
     if not text.strip():
         counters.empty_docs += 1
-    return Record(doc_id, text, site, data, len(data))
+    return Record(doc_id, text, site, data, size)
 
 
 def read_txt_dir(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
@@ -49,7 +54,7 @@ class TxtWriter(Writer):
         if folder:
             target.mkdir(parents=True)
 
-    def write(self, record: Record, text: str | None) -> None:
+    def write(self, record: Record, text: str | None, annotations: list[dict] | None = None) -> None:
         if text is None:
             return
         path = self.target / record.doc_id if self.folder else self.target

@@ -1,9 +1,16 @@
 """The report CSV: findings with ids and text, cells made safe, written whole or not at all.
 
+The spreadsheet rule holds for every string cell of every CSV dedup writes (the report, the
+``--doc-stats`` file): no cell starts a formula. A cell that starts with ``= + - @``, a tab or a
+carriage return (after any ``'``) gets one ``'`` in front, which a spreadsheet shows as text and
+:func:`unsafe_cell` takes off again; the ``text`` column has its control characters escaped first.
+
 Example:
     >>> import polars as pl
     >>> pl.select(safe_text(pl.lit("=SUM(A1)\\tx"))).item()
     "'=SUM(A1)\\\\tx"
+    >>> safe_cells(pl.DataFrame({"doc_id": ["-1", "@a", "ok", "'+x"], "block": [1, 2, 3, 4]})).rows()
+    [("'-1", 1), ("'@a", 2), ('ok', 3), ("''+x", 4)]
 """
 
 from __future__ import annotations
@@ -25,11 +32,31 @@ _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"} | {
 }
 
 
+# What a spreadsheet would take for the start of a formula, after any quotes already in front.
+_FORMULA = r"^'*[=+\-@\t\r]"
+
+
+def safe_cell(cell: pl.Expr) -> pl.Expr:
+    """A string cell that never starts a spreadsheet formula: one ``'`` in front when it would."""
+    return pl.when(cell.str.contains(_FORMULA)).then(pl.lit("'") + cell).otherwise(cell)
+
+
+def unsafe_cell(cell: pl.Expr) -> pl.Expr:
+    """The value :func:`safe_cell` was given (reading a report back)."""
+    return pl.when(cell.str.contains(_FORMULA) & cell.str.starts_with("'")).then(cell.str.slice(1)).otherwise(cell)
+
+
 def safe_text(text: pl.Expr) -> pl.Expr:
-    """A report cell: backslash and control characters escaped (a line break becomes ``\\n``), and
-    never the start of a spreadsheet formula (a leading ``= + - @`` gets a ``'`` in front)."""
-    escaped = text.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
-    return pl.when(escaped.str.contains(r"^[=+\-@]")).then(pl.lit("'") + escaped).otherwise(escaped)
+    """A report's text cell: backslash and control characters escaped (a line break becomes
+    ``\\n``), and never the start of a spreadsheet formula (:func:`safe_cell`)."""
+    return safe_cell(text.str.replace_many(list(_ESCAPES), list(_ESCAPES.values())))
+
+
+def safe_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as a CSV of dedup's writes it: every string column made safe (:func:`safe_cell`), the
+    ``text`` column escaped too (:func:`safe_text`)."""
+    return frame.with_columns((safe_text if name == "text" else safe_cell)(pl.col(name)).alias(name)
+                              for name, kind in frame.schema.items() if kind == pl.String)
 
 
 def report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
@@ -43,8 +70,8 @@ def report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
 
 
 def write_csv(frame: pl.DataFrame, target: Path | IO[bytes]) -> None:
-    """A CSV, to a file (whole or not at all) or a stream."""
-    write_to(target, lambda out: frame.write_csv(out, quote_style="necessary"))
+    """A CSV of string cells made safe (:func:`safe_cells`), to a file (whole or not at all) or a stream."""
+    write_to(target, lambda out: safe_cells(frame).write_csv(out, quote_style="necessary"))
 
 
 # Rows of the report formatted at a time by one thread.
@@ -52,7 +79,7 @@ REPORT_SLICE = 200_000
 
 
 def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 1) -> None:
-    """The report CSV, to a file (whole or not at all) or a stream: text cells made safe, similarities
+    """The report CSV, to a file (whole or not at all) or a stream: cells made safe, similarities
     to 4 places. Slices of at most REPORT_SLICE rows, at least one per thread, are formatted on
     ``threads`` threads (polars runs without the GIL) and written in order, a few at a time so that
     only their text is held."""
@@ -60,9 +87,8 @@ def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 
 
     def formatted(start: int) -> bytes:
         out = io.BytesIO()
-        report.slice(start, rows).with_columns(
-            text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4),
-        ).write_csv(out, quote_style="necessary", include_header=start == 0)
+        safe_cells(report.slice(start, rows)).with_columns(similarity=pl.col("similarity").round(4)).write_csv(
+            out, quote_style="necessary", include_header=start == 0)
         return out.getvalue()
 
     def write(out: IO[bytes]) -> None:

@@ -25,6 +25,7 @@ from dedup.config import Config
 from dedup.fingerprint.segment import segment
 from dedup.io.batches import record_batches
 from dedup.io.sources import Counters, InputError, Source
+from dedup.report.csv import unsafe_cell
 from dedup.schemas import KINDS, REPORT_SCHEMA
 
 # Documents whose whole text the page carries, and the most characters one of them may have.
@@ -52,7 +53,7 @@ class Gathered:
 
 def read_report(path: Path) -> pl.DataFrame:
     """A report CSV written by dedup, typed as the run wrote it (and its ``rule`` column when it has
-    one); a missing column or a value that is not of its type is an :class:`InputError` naming the
+    one), ids without the quote that kept them from starting a formula; a missing column or a value that is not of its type is an :class:`InputError` naming the
     line."""
     try:
         raw = pl.read_csv(path, infer_schema=False, quote_char='"')
@@ -75,7 +76,8 @@ def read_report(path: Path) -> pl.DataFrame:
         row = wrong.row(0, named=True)
         column = row["odd"] or row["bad"][0]
         raise InputError(f"{path}, line {row['line']}: {column} {row[column]!r} is not what dedup writes there")
-    return typed
+    # ids as the run knew them; texts stay as the CSV has them, as a run's page shows them too
+    return typed.with_columns(unsafe_cell(pl.col(c)).alias(c) for c in ("doc_id", "kept_doc"))
 
 
 def sample_documents(report: pl.DataFrame, max_docs: int | None = None) -> list[str]:
