@@ -380,8 +380,8 @@ def test_a_full_temporary_folder_is_named(scratch, cli_inprocess, monkeypatch):
 
 def _slow_corpus(tmp: Path) -> Path:
     (tmp / "in").mkdir()
-    return write_jsonl(tmp / "in" / "slow.jsonl", [{"text": f"{sentence(300, i)}\n{sentence(300, i + 7)}"}
-                                                   for i in range(60_000)])
+    return write_jsonl(tmp / "in" / "slow.jsonl", [{"text": f"{sentence(200, i)}\n{sentence(200, i + 7)}"}
+                                                   for i in range(20_000)])
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -391,7 +391,7 @@ def test_a_stopped_run_removes_its_temporaries(scratch, signum):
     process = subprocess.Popen([sys.executable, "-m", "dedup", "clean", str(src), "--out", str(scratch / "o.jsonl"),
                                 "--report", str(scratch / "r.csv"), "--workers", "1"],
                                cwd=scratch / "work", env=env, stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: any((scratch / "tmp").iterdir()) and _leftovers(scratch))
+    _wait_for(lambda: any((scratch / "tmp").iterdir()) and any(p.endswith(".partial") for p in _leftovers(scratch)))
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
@@ -406,7 +406,7 @@ def test_after_a_sigkill_the_next_run_clears_what_was_left(scratch):
     args = [sys.executable, "-m", "dedup", "clean", str(src), "--out", str(scratch / "o.jsonl"),
             "--report", str(scratch / "r.csv"), "--workers", "1"]
     process = subprocess.Popen(args, cwd=scratch / "work", env=env, stderr=subprocess.DEVNULL)
-    _wait_for(lambda: any((scratch / "tmp").iterdir()) and _leftovers(scratch))
+    _wait_for(lambda: any((scratch / "tmp").iterdir()) and any(p.endswith(".partial") for p in _leftovers(scratch)))
     process.kill()
     process.wait(timeout=30)
     left = _leftovers(scratch) + [p.name for p in (scratch / "tmp").iterdir()]
