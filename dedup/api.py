@@ -38,7 +38,7 @@ from dedup.fingerprint.collect import fingerprint_corpus
 from dedup.index.run import IndexedRun, default_batch_name
 from dedup.io.formats import check_output_format
 from dedup.io.publish import STDOUT, Outputs
-from dedup.io.sources import Source, open_sources
+from dedup.io.sources import InputError, Source, open_sources
 from dedup.io.workfolder import work_folder
 from dedup.progress import Progress, ProgressBar
 from dedup.report import charts
@@ -116,6 +116,8 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
     """
     config = Config.from_options(config, **options)
     charts.require()
+    if os.fspath(html) != STDOUT and Path(os.path.realpath(html)) == Path(os.path.realpath(report)):
+        raise InputError(f"{html}: is the report the page is made from; it would be overwritten")
     frame = read_report(Path(report))
     notes: list[str] = []
     with work_folder(config.spill_dir, notes) as work:

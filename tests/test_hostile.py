@@ -200,6 +200,13 @@ def _report_fails_after_clean(tmp):
     return ["clean", _corpus(tmp), "--out", tmp / "o.jsonl", "--report", "/dev/full"]
 
 
+def _review_over_its_report(tmp):
+    src = _corpus(tmp)
+    (tmp / "r.csv").write_text(",".join(["doc_id", "block", "start", "end", "kind", "cluster", "cluster_size",
+                                         "similarity", "kept_doc", "kept_block", "action", "text", "rule"]) + "\n")
+    return ["review", tmp / "r.csv", src, "--html", tmp / "r.csv"]
+
+
 def _options(*extra):
     return lambda tmp: ["scan", _corpus(tmp), "--report", tmp / "r.csv", *extra]
 
@@ -235,6 +242,7 @@ CASES = [
          absent=["r.csv"], left=[".r.csv.dedup-lock"]),
     Case("the report fails after clean: nothing published", _report_fails_after_clean, 1, "No space left",
          absent=["o.jsonl"]),
+    Case("review page over its own report", _review_over_its_report, 1, "is the report the page is made from"),
     Case("--seed -1", _options("--seed", "-1"), 1, "--seed must be in 0..4294967295"),
     Case("--seed 2**32", _options("--seed", "4294967296"), 1, "--seed must be in 0..4294967295"),
     Case("--memory-limit nan", _options("--memory-limit", "nan"), 1, "--memory-limit: not a size"),
