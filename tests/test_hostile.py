@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, error_lines, sentence, snapshot, write_jsonl
 
 from dedup.io.publish import Outputs
