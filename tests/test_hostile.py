@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, error_lines, sentence, snapshot, write_jsonl
+from conftest import REPORT_HEADER, ROOT, error_lines, sentence, snapshot, write_jsonl
 
 from dedup.io.publish import Outputs
 
@@ -201,8 +201,7 @@ def _report_fails_after_clean(tmp):
 
 def _review_over_its_report(tmp):
     src = _corpus(tmp)
-    (tmp / "r.csv").write_text(",".join(["doc_id", "block", "start", "end", "kind", "cluster", "cluster_size",
-                                         "similarity", "kept_doc", "kept_block", "action", "text", "rule"]) + "\n")
+    (tmp / "r.csv").write_text(",".join(REPORT_HEADER) + "\n")
     return ["review", tmp / "r.csv", src, "--html", tmp / "r.csv"]
 
 
@@ -305,14 +304,15 @@ def test_a_second_run_writing_the_same_output_fails_at_once(scratch, cli_inproce
         result = cli_inprocess("clean", src, "--out", scratch / "o.jsonl")
     assert result.code == 1
     assert error_lines(result.stderr) == [
-        f"dedup: error: {scratch / 'o.jsonl'}: another dedup run (pid {os.getpid()}) is writing it; wait for it "
-        "to finish, or choose another path"]
+        (f"dedup: error: {scratch / 'o.jsonl'}: another dedup run (pid {os.getpid()}) is writing it; wait for it "
+         "to finish, or choose another path")]
     assert not (scratch / "o.jsonl").exists()
     assert cli_inprocess("clean", src, "--out", scratch / "o.jsonl").code == 0  # and once it is gone, it works
 
 
 def test_leftovers_of_a_killed_run_are_removed_and_named(scratch, cli_inprocess):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
     pid = int(dead.stdout)
     partial = scratch / f".o.jsonl.dedup-{pid}-abc.partial"
     partial.mkdir()
@@ -336,7 +336,7 @@ def test_a_partial_of_a_living_run_is_left_alone(scratch, cli_inprocess):
 
 def _mounted(folder: Path, options: str) -> bool:
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, check=False)
     return done.returncode == 0
 
 
@@ -420,7 +420,7 @@ def test_after_a_sigkill_the_next_run_clears_what_was_left(scratch):
     assert left  # a SIGKILL leaves them: nothing can run
     small = write_jsonl(scratch / "in" / "small.jsonl", [{"text": "a line\nanother"}])
     done = subprocess.run([*args[:4], str(small), *args[5:]], cwd=scratch / "work", env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("left by a run that was killed") >= 2, done.stderr
     assert _leftovers(scratch) == [] and list((scratch / "tmp").iterdir()) == []
