@@ -17,7 +17,7 @@ from dedup.config import Config
 from dedup.io.jsonl import JsonlWriter, read_jsonl
 from dedup.io.parquet import ParquetWriter, read_parquet
 from dedup.io.records import Record, Writer
-from dedup.io.sources import JSONL_ENDINGS, Counters, InputError, Source
+from dedup.io.sources import Counters, InputError, Source, kind_of_name
 from dedup.io.txt import TxtWriter, read_txt_dir, read_txt_file
 
 
@@ -27,28 +27,12 @@ def iter_records(source: Source, config: Config, counters: Counters) -> Iterator
     yield from readers[source.kind](source, config, counters)
 
 
-def output_kind(name: str) -> str | None:
-    """The format an output's name asks for: jsonl, parquet or txt; None when it names none (a folder).
-
-    >>> [output_kind(n) for n in ("clean.parquet", "c.ndjson.zst", "c.json.gz", "clean", "a.txt")]
-    ['parquet', 'jsonl', 'jsonl', None, 'txt']
-    """
-    name = name.lower()
-    if name.endswith(JSONL_ENDINGS):
-        return "jsonl"
-    if name.endswith(".parquet"):
-        return "parquet"
-    if name.endswith(".txt"):
-        return "txt"
-    return None
-
-
 def written_kind(source: Source, target: Path | None) -> str:
     """What a source is written as at ``target``: the format the name gives, else the source's own."""
     if target is None:
         return "jsonl"
     own = "txt" if source.kind in ("txt-dir", "txt") else source.kind
-    return output_kind(target.name) or own
+    return kind_of_name(target.name) or own
 
 
 def check_output_format(sources: list[Source], out: Path | None, annotate: bool = False) -> None:

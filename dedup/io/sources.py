@@ -82,14 +82,26 @@ def detect_kind(path: Path) -> str:
     """txt-dir, txt, jsonl or parquet, from what ``path`` is and how its name ends."""
     if path.is_dir():
         return "txt-dir"
-    name = path.name.lower()
+    kind = kind_of_name(path.name)
+    if kind is None:
+        raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
+    return kind
+
+
+def kind_of_name(name: str) -> str | None:
+    """The format a file name gives: jsonl, parquet or txt; None when it names none (a folder).
+
+    >>> [kind_of_name(n) for n in ("clean.parquet", "c.ndjson.zst", "c.json.gz", "clean", "a.txt")]
+    ['parquet', 'jsonl', 'jsonl', None, 'txt']
+    """
+    name = name.lower()
     if name.endswith(JSONL_ENDINGS):
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
     if name.endswith(".txt"):
         return "txt"
-    raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
+    return None
 
 
 def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list[Source]:
