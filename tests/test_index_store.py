@@ -15,6 +15,7 @@ import pytest
 from dedup.config import Config
 from dedup.index import IndexFault, counts, first, open_index
 from dedup.index.entries import SELF, Entries, ref
+from dedup.index.search import ranges
 from dedup.index.settings import pinned
 
 from _redis import redis_server, redis_url  # noqa: F401 (fixtures)
@@ -245,3 +246,14 @@ def test_a_redis_writer_killed_before_its_commit_adds_nothing(redis_url, monkeyp
     keys = entries("x", 2).keyed["doc_hash"][0]
     assert len(fresh.lookup("doc_hash", keys)[0]) == 0
     assert counts(fresh, "site_pages", np.array([7], np.uint64)).tolist() == [50]
+
+
+def test_the_galloping_search_finds_what_a_binary_search_finds():
+    rng = np.random.default_rng(5)
+    for n, q in [(0, 5), (7, 0), (1000, 30), (200, 2000), (5000, 5000)]:
+        stored = np.sort(rng.integers(0, 300, n, dtype=np.uint64))  # small keys: many repeats
+        wanted = np.unique(rng.integers(0, 300, q, dtype=np.uint64))
+        lo, hi = np.searchsorted(stored, wanted, "left"), np.searchsorted(stored, wanted, "right")
+        held = np.flatnonzero(hi > lo)
+        got = ranges(stored, wanted)
+        assert [g.tolist() for g in got] == [held.tolist(), lo[held].tolist(), hi[held].tolist()]

@@ -3,7 +3,8 @@
 A new batch looks up about a million band keys in each segment; searched one by one (numpy's
 ``searchsorted``) that is a million cache-missing binary searches per segment. Walking both sorted
 sequences together, and galloping over the stretches of the column between two wanted keys, reads
-each page of the column at most once and costs O(q log(n/q)) comparisons.
+each page of the column at most once and costs O(q log(n/q)) comparisons. The loop is C
+(``dedup/native/search.c``).
 
 Example:
     >>> import numpy as np
@@ -14,41 +15,15 @@ Example:
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-
-@numba.njit(cache=True, nogil=True)
-def _ranges(stored, wanted, which, lo, hi):
-    n = len(stored)
-    i = found = 0
-    for j in range(len(wanted)):
-        w = wanted[j]
-        if i < n and stored[i] < w:  # gallop from i (stored[i] < w) to a bound, then search between
-            below, step = i, 1
-            while i + step < n and stored[i + step] < w:
-                below = i + step
-                step *= 2
-            a, b = below + 1, min(i + step, n)
-            while a < b:
-                m = (a + b) >> 1
-                if stored[m] < w:
-                    a = m + 1
-                else:
-                    b = m
-            i = a
-        k = i
-        while k < n and stored[k] == w:
-            k += 1
-        if k > i:
-            which[found], lo[found], hi[found] = j, i, k
-            found += 1
-    return found
+from dedup import _native
 
 
 def ranges(stored: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The keys of ``wanted`` (sorted) that ``stored`` (sorted) holds: their positions in ``wanted``,
     and the range ``lo:hi`` of ``stored`` equal to each."""
     which, lo, hi = (np.empty(len(wanted), np.int64) for _ in range(3))
-    found = _ranges(stored, np.ascontiguousarray(wanted, np.uint64), which, lo, hi) if len(wanted) else 0
+    found = _native.ranges(np.ascontiguousarray(stored, np.uint64), np.ascontiguousarray(wanted, np.uint64),
+                           which, lo, hi) if len(wanted) else 0
     return which[:found], lo[:found], hi[:found]

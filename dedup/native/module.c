@@ -67,6 +67,8 @@ static PyMethodDef methods[] = {
     {"band_keys", native_band_keys, METH_VARARGS, "band_keys(sigs, width, bands, rows, multipliers, keys)."},
     {"components", native_components, METH_VARARGS,
      "components(n, left, right, label): each item's component's lowest item."},
+    {"ranges", native_ranges, METH_VARARGS,
+     "ranges(stored, wanted, which, lo, hi) -> count: where sorted keys stand in a sorted column."},
     {NULL, NULL, 0, NULL},
 };
 

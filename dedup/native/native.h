@@ -34,5 +34,6 @@ PyObject *native_first_in_group(PyObject *self, PyObject *args);
 PyObject *native_add_new(PyObject *self, PyObject *args);
 PyObject *native_band_keys(PyObject *self, PyObject *args);
 PyObject *native_components(PyObject *self, PyObject *args);
+PyObject *native_ranges(PyObject *self, PyObject *args);
 
 #endif
