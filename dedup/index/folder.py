@@ -45,6 +45,7 @@ from dedup.index.entries import (
     put_columns,
     row_of,
     segment_of,
+    segments_in,
 )
 from dedup.index.errors import IndexFault
 from dedup.index.search import ranges
@@ -56,11 +57,13 @@ LOCK_WAIT = 600.0
 
 
 def _digest(path: Path) -> str:
-    h = xxhash.xxh3_64()
+    """xxh3_64 of the file, hashed from a memory map: no copy through read(), and the pages it maps
+    are the ones the lookups read next."""
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
+        if not os.fstat(f.fileno()).st_size:
+            return xxhash.xxh3_64_hexdigest(b"")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return xxhash.xxh3_64_hexdigest(data)
 
 
 def _manifest_digest(body: dict) -> str:
@@ -167,7 +170,7 @@ class FolderIndex:
                 continue
             if dtype == "str":
                 values = [""] * len(refs)
-                for s in np.unique(segments).tolist():
+                for s in segments_in(segments):
                     mine = np.flatnonzero(segments == s)
                     segment = self.segments[s]
                     data, lengths = _gather(segment.array(f"{table}.{column}.bin"),
@@ -178,7 +181,7 @@ class FolderIndex:
                 out[column] = values
             else:
                 values = np.empty(len(refs), DTYPES[dtype])
-                for s in np.unique(segments).tolist():
+                for s in segments_in(segments):
                     mine = segments == s
                     values[mine] = self.segments[s].array(f"{table}.{column}")[rows[mine]]
                 out[column] = values
@@ -189,7 +192,7 @@ class FolderIndex:
         segments, rows = segment_of(refs), row_of(refs)
         order = np.argsort(segments, kind="stable")  # gathered segment by segment, then put back in order
         flats, lengths = [], np.zeros(len(refs), np.int64)
-        for s in np.unique(segments).tolist():
+        for s in segments_in(segments):
             mine = order[segments[order] == s]
             flat, lengths[mine] = _gather(self.segments[s].array(f"{name}.bin"), self.segments[s].array(f"{name}.off"),
                                           rows[mine])
