@@ -32,9 +32,9 @@ from dedup.config import Config
 from dedup.index import open_index
 
 
-def _timed(config: Config, batch: Path, **index) -> float:
+def _timed(config: Config, path: Path, **index) -> float:
     clock = time.perf_counter()
-    run([str(batch)], config, report=None, **index)
+    run([str(path)], config, report=None, **index)
     return time.perf_counter() - clock
 
 
