@@ -56,16 +56,6 @@ MANIFEST = "manifest.json"
 LOCK_WAIT = 600.0
 
 
-def _digest(path: Path) -> str:
-    """xxh3_64 of the file, hashed from a memory map: no copy through read(), and the pages it maps
-    are the ones the lookups read next."""
-    with open(path, "rb") as f:
-        if not os.fstat(f.fileno()).st_size:
-            return xxhash.xxh3_64_hexdigest(b"")
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return xxhash.xxh3_64_hexdigest(data)
-
-
 def _manifest_digest(body: dict) -> str:
     return xxhash.xxh3_64_hexdigest(json.dumps(body, sort_keys=True).encode())
 
@@ -92,13 +82,13 @@ class _Segment:
             if info is None or not path.is_file():
                 raise IndexFault(f"{self.where}: {path} is missing: the index is damaged")
             dtype = np.dtype(DTYPES.get(info["dtype"], np.uint8))
-            if path.stat().st_size != info["length"] * dtype.itemsize or _digest(path) != info["xxh3"]:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                # The checksum is taken over the map the array reads: its pages are faulted in once.
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            if size != info["length"] * dtype.itemsize or xxhash.xxh3_64_hexdigest(data) != info["xxh3"]:
                 raise IndexFault(f"{self.where}: {path} is corrupt (its checksum or size differs from the manifest)")
-            if info["length"] == 0:
-                self.arrays[name] = np.empty(0, dtype)
-            else:
-                with open(path, "rb") as f:
-                    self.arrays[name] = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype)
+            self.arrays[name] = np.frombuffer(data, dtype)
         return self.arrays[name]
 
 
