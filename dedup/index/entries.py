@@ -71,6 +71,8 @@ def placed(refs: np.ndarray, segment: int) -> np.ndarray:
 def expand(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Every position in the ranges ``lo[i]:hi[i]``, one range after another."""
     n = (hi - lo).astype(np.int64)
+    if (n == 1).all():  # most lookups: one entry a key
+        return lo.astype(np.int64)
     total = int(n.sum())
     if not total:
         return np.empty(0, np.int64)

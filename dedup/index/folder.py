@@ -143,7 +143,7 @@ class FolderIndex:
         for segment in self.segments.values():
             which, lo, hi = ranges(segment.array(f"{table}.key"), wanted)
             if len(which):
-                at.append(np.repeat(order[which], hi - lo))
+                at.append(order[which] if (hi - lo == 1).all() else np.repeat(order[which], hi - lo))
                 values.append(segment.array(f"{table}.value")[expand(lo, hi)])
         if not at:
             return np.empty(0, np.int64), np.empty(0, np.uint64)

@@ -24,9 +24,8 @@ Example (rows 0-1 are the batch's, 2-4 earlier; earlier row 3 verifies with batc
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
-from dedup.index.entries import distinct
+from dedup.index.entries import distinct, expand
 from dedup.match.clusters import Similarity
 
 
@@ -47,17 +46,21 @@ def reached(earlier: int, similarity: Similarity, threshold: float, new_rows: np
         new_rows, hits = pairs >> 32, pairs & 0xFFFFFFFF
         verified = similarity(new_rows, hits + new) >= threshold
         reach[hits[verified]] = True
-    members = pl.DataFrame({"group": np.concatenate([g for g, _ in groups]) if groups else np.empty(0, np.uint64),
-                            "member": np.concatenate([m for _, m in groups]) if groups else np.empty(0, np.int64)},
-                           schema={"group": pl.UInt64, "member": pl.Int64})
+    group = np.concatenate([g for g, _ in groups]) if groups else np.empty(0, np.uint64)
+    member = np.concatenate([m for _, m in groups]) if groups else np.empty(0, np.int64)
+    order = np.argsort(group, kind="stable")
+    group, member = group[order], member[order]
+    dense = np.cumsum(np.r_[False, group[1:] != group[:-1]]) if len(group) else np.empty(0, np.int64)
     frontier = reach.copy()
-    while frontier.any() and not members.is_empty():
-        front = members.filter(pl.Series(frontier[members["member"].to_numpy()]))
-        rest = members.filter(pl.Series(~reach[members["member"].to_numpy()]))
-        pairs = front.join(rest, on="group", suffix="_other")
-        if pairs.is_empty():
+    while frontier.any() and len(member):
+        touched = np.zeros(int(dense[-1]) + 1, bool)
+        touched[dense[frontier[member]]] = True
+        here = touched[dense]
+        front, rest = here & frontier[member], here & ~reach[member]
+        left, right = _crossed(dense[front], member[front], dense[rest], member[rest])
+        if not len(left):
             break
-        pairs = distinct(pairs["member"].to_numpy() << 32 | pairs["member_other"].to_numpy())
+        pairs = distinct(left << 32 | right)
         left, right = pairs >> 32, pairs & 0xFFFFFFFF
         verified = similarity(left + new, right + new) >= threshold
         frontier = np.zeros(earlier, bool)
@@ -65,3 +68,12 @@ def reached(earlier: int, similarity: Similarity, threshold: float, new_rows: np
         frontier &= ~reach
         reach |= frontier
     return reach
+
+
+def _crossed(front_group: np.ndarray, front: np.ndarray, rest_group: np.ndarray,
+             rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (a member of ``front``, a member of ``rest``) of one group (both sorted by group)."""
+    lo = np.searchsorted(front_group, rest_group, "left")
+    hi = np.searchsorted(front_group, rest_group, "right")
+    n = hi - lo
+    return front[expand(lo, hi)], np.repeat(rest, n)
