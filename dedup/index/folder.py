@@ -135,21 +135,27 @@ class FolderIndex:
     # -- reading ------------------------------------------------------------------------------------
 
     def lookup(self, table: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every stored (key, value) whose key is in ``keys`` (distinct): the position in ``keys`` and
-        the value of each, by position, and for one key oldest batch first."""
-        at, values = [], []
+        """Every stored (key, value) whose key is in ``keys``: the position in ``keys`` and the value of
+        each, in the order of the sorted keys (for sorted ``keys``: by position), and for one key oldest
+        batch first."""
         order = np.argsort(keys)
         wanted = np.asarray(keys, np.uint64)[order]
-        for segment in self.segments.values():
+        found, count = [], np.zeros(len(wanted), np.int64)
+        for segment in self.segments.values():  # oldest first
             which, lo, hi = ranges(segment.array(f"{table}.key"), wanted)
             if len(which):
-                at.append(order[which] if (hi - lo == 1).all() else np.repeat(order[which], hi - lo))
-                values.append(segment.array(f"{table}.value")[expand(lo, hi)])
-        if not at:
-            return np.empty(0, np.int64), np.empty(0, np.uint64)
-        at, values = np.concatenate(at), np.concatenate(values).astype(np.uint64)
-        order = np.argsort(at, kind="stable")  # by key; segments were searched oldest first
-        return at[order], values[order]
+                found.append((segment, which, lo, hi))
+                count[which] += hi - lo
+        total = int(count.sum())
+        at, values = np.empty(total, np.int64), np.empty(total, np.uint64)
+        filled = np.cumsum(count) - count  # each key's next free place: placed by counting, not sorted
+        for segment, which, lo, hi in found:
+            n = hi - lo
+            places = expand(filled[which], filled[which] + n)
+            at[places] = order[which] if (n == 1).all() else np.repeat(order[which], n)
+            values[places] = segment.array(f"{table}.value")[expand(lo, hi)]
+            filled[which] += n
+        return at, values
 
     def records(self, table: str, refs: np.ndarray, columns: list[str] | None = None) -> dict[str, np.ndarray | list[str]]:
         """The columns (all, or ``columns``) of the rows ``refs`` of ``table``, in the order of ``refs``."""

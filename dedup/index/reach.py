@@ -48,7 +48,7 @@ def reached(earlier: int, similarity: Similarity, threshold: float, new_rows: np
         reach[hits[verified]] = True
     group = np.concatenate([g for g, _ in groups]) if groups else np.empty(0, np.uint64)
     member = np.concatenate([m for _, m in groups]) if groups else np.empty(0, np.int64)
-    order = np.argsort(group, kind="stable")
+    order = np.argsort(group)
     group, member = group[order], member[order]
     dense = np.cumsum(np.r_[False, group[1:] != group[:-1]]) if len(group) else np.empty(0, np.int64)
     frontier = reach.copy()
