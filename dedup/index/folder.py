@@ -45,6 +45,7 @@ from dedup.index.entries import (
     put_columns,
     row_of,
     segment_of,
+    segments_in,
 )
 from dedup.index.errors import IndexFault
 from dedup.index.search import ranges
@@ -53,14 +54,6 @@ from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
 MANIFEST = "manifest.json"
 # How long a second writer waits for the lock before failing (seconds).
 LOCK_WAIT = 600.0
-
-
-def _digest(path: Path) -> str:
-    h = xxhash.xxh3_64()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _manifest_digest(body: dict) -> str:
@@ -89,13 +82,13 @@ class _Segment:
             if info is None or not path.is_file():
                 raise IndexFault(f"{self.where}: {path} is missing: the index is damaged")
             dtype = np.dtype(DTYPES.get(info["dtype"], np.uint8))
-            if path.stat().st_size != info["length"] * dtype.itemsize or _digest(path) != info["xxh3"]:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                # The checksum is taken over the map the array reads: its pages are faulted in once.
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            if size != info["length"] * dtype.itemsize or xxhash.xxh3_64_hexdigest(data) != info["xxh3"]:
                 raise IndexFault(f"{self.where}: {path} is corrupt (its checksum or size differs from the manifest)")
-            if info["length"] == 0:
-                self.arrays[name] = np.empty(0, dtype)
-            else:
-                with open(path, "rb") as f:
-                    self.arrays[name] = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype)
+            self.arrays[name] = np.frombuffer(data, dtype)
         return self.arrays[name]
 
 
@@ -142,21 +135,27 @@ class FolderIndex:
     # -- reading ------------------------------------------------------------------------------------
 
     def lookup(self, table: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every stored (key, value) whose key is in ``keys`` (distinct): the position in ``keys`` and
-        the value of each, by position, and for one key oldest batch first."""
-        at, values = [], []
+        """Every stored (key, value) whose key is in ``keys``: the position in ``keys`` and the value of
+        each, in the order of the sorted keys (for sorted ``keys``: by position), and for one key oldest
+        batch first."""
         order = np.argsort(keys)
         wanted = np.asarray(keys, np.uint64)[order]
-        for segment in self.segments.values():
+        found, count = [], np.zeros(len(wanted), np.int64)
+        for segment in self.segments.values():  # oldest first
             which, lo, hi = ranges(segment.array(f"{table}.key"), wanted)
             if len(which):
-                at.append(np.repeat(order[which], hi - lo))
-                values.append(segment.array(f"{table}.value")[expand(lo, hi)])
-        if not at:
-            return np.empty(0, np.int64), np.empty(0, np.uint64)
-        at, values = np.concatenate(at), np.concatenate(values).astype(np.uint64)
-        order = np.argsort(at, kind="stable")  # by key; segments were searched oldest first
-        return at[order], values[order]
+                found.append((segment, which, lo, hi))
+                count[which] += hi - lo
+        total = int(count.sum())
+        at, values = np.empty(total, np.int64), np.empty(total, np.uint64)
+        filled = np.cumsum(count) - count  # each key's next free place: placed by counting, not sorted
+        for segment, which, lo, hi in found:
+            n = hi - lo
+            places = expand(filled[which], filled[which] + n)
+            at[places] = order[which] if (n == 1).all() else np.repeat(order[which], n)
+            values[places] = segment.array(f"{table}.value")[expand(lo, hi)]
+            filled[which] += n
+        return at, values
 
     def records(self, table: str, refs: np.ndarray, columns: list[str] | None = None) -> dict[str, np.ndarray | list[str]]:
         """The columns (all, or ``columns``) of the rows ``refs`` of ``table``, in the order of ``refs``."""
@@ -167,7 +166,7 @@ class FolderIndex:
                 continue
             if dtype == "str":
                 values = [""] * len(refs)
-                for s in np.unique(segments).tolist():
+                for s in segments_in(segments):
                     mine = np.flatnonzero(segments == s)
                     segment = self.segments[s]
                     data, lengths = _gather(segment.array(f"{table}.{column}.bin"),
@@ -178,7 +177,7 @@ class FolderIndex:
                 out[column] = values
             else:
                 values = np.empty(len(refs), DTYPES[dtype])
-                for s in np.unique(segments).tolist():
+                for s in segments_in(segments):
                     mine = segments == s
                     values[mine] = self.segments[s].array(f"{table}.{column}")[rows[mine]]
                 out[column] = values
@@ -189,7 +188,7 @@ class FolderIndex:
         segments, rows = segment_of(refs), row_of(refs)
         order = np.argsort(segments, kind="stable")  # gathered segment by segment, then put back in order
         flats, lengths = [], np.zeros(len(refs), np.int64)
-        for s in np.unique(segments).tolist():
+        for s in segments_in(segments):
             mine = order[segments[order] == s]
             flat, lengths[mine] = _gather(self.segments[s].array(f"{name}.bin"), self.segments[s].array(f"{name}.off"),
                                           rows[mine])

@@ -37,6 +37,7 @@ from dedup.index.entries import (
     Entries,
     band_key,
     band_key_of,
+    distinct,
     expand,
     ref,
     segment_of,
@@ -44,7 +45,10 @@ from dedup.index.entries import (
     text_keys,
 )
 from dedup.index.errors import IndexFault
+from dedup.index.reach import reached
 from dedup.index.settings import pinned
+from dedup.match.clusters import Similarity
+from dedup.match.verify import aligned_share, exact_jaccard
 from dedup.schemas import BLOCK_PRINTS, DOC_PRINTS, DOCUMENT_KINDS
 from dedup.store.bands import BandStore
 from dedup.store.streams import Streams
@@ -106,20 +110,23 @@ class IndexedRun:
         hashed = docs.filter(pl.col("ntok") > 0)["hash"].unique().to_numpy()
         at, found = first(index, "doc_hash", hashed)
         self.found_docs = np.sort(hashed[at])
-        doc_refs, doc_records, doc_matches = self._fetch("docs", found, "doc_band", prints.doc_bands)
+        doc_refs, doc_records, doc_matches, doc_streams = self._fetch(
+            "docs", found, "doc_band", prints.doc_bands, "doc_tokens", prints.doc_tokens,
+            lambda tokens: aligned_share(tokens, self.config.doc_threshold, self.config.workers),
+            self.config.doc_threshold)
         # Block texts: the same, by their exact hash and their band keys.
         distinct = blocks["hash"].unique().to_numpy()
         at, found = first(index, "block_hash", distinct)
         self.found_items = np.sort(distinct[at])
         self.found_item_refs = dict(zip(distinct[at].tolist(), found.tolist()))
-        item_refs, items, item_matches = self._fetch("items", found, "block_band", prints.block_bands)
+        item_refs, items, item_matches, item_streams = self._fetch(
+            "items", found, "block_band", prints.block_bands, "block_shingles", prints.block_shingles,
+            lambda sets: exact_jaccard(sets, self.config.workers), self.config.threshold)
         owners = (index.records("docs", items["doc"], ["doc_id", "input", "record"]) if len(item_refs)
                   else {"doc_id": [], "input": [], "record": np.empty(0, np.int64)})
 
-        doc_sig, doc_keys, doc_streams = self._signed("doc_tokens", doc_refs, doc_records, doc_matches,
-                                                      prints.doc_bands)
-        item_sig, item_keys, item_streams = self._signed("block_shingles", item_refs, items, item_matches,
-                                                         prints.block_bands)
+        doc_sig, doc_keys = self._signed(doc_refs, doc_records, doc_matches, prints.doc_bands)
+        item_sig, item_keys = self._signed(item_refs, items, item_matches, prints.block_bands)
         self.doc_refs, self.item_refs = doc_refs, item_refs
         self.phantom_docs = np.concatenate([doc_refs, items["doc"] if len(item_refs) else doc_refs[:0]])
         e = self.earlier = len(doc_refs) + len(item_refs)
@@ -153,30 +160,76 @@ class IndexedRun:
     def _named(self, refs: np.ndarray, ids: list[str]) -> list[str]:
         return [f"{self.names[s]}:{i}" for s, i in zip(segment_of(refs).tolist(), ids)]
 
-    def _fetch(self, table: str, found: np.ndarray, band_table: str, bands: BandStore):
-        """Refs (oldest first) of the rows of ``table`` found by exact hash, by band key (each match as
-        ref, band, key) and as the representatives of either; and their records."""
-        refs, matches = [found], []
+    def _fetch(self, table: str, found: np.ndarray, band_table: str, bands: BandStore, name: str,
+               own: Streams, verify: Similarity, threshold: float):
+        """Refs (oldest first) of the rows of ``table`` that can change the batch's findings, of those
+        found by exact hash, by band key and as the representatives of either (:mod:`dedup.index.reach`);
+        their records, the band matches among them (each as ref, band, key) and their streams."""
+        refs, hits = [found], np.empty(0, np.uint64)
         if self.config.near and len(bands):  # every band at once: one search of each segment
             keys = [bands.band(b) for b in range(bands.bands)]
             band = np.repeat(np.arange(bands.bands), [len(k) for k in keys])
             keys = np.concatenate(keys)
-            at, hit = self.index.lookup(band_table, band_key_of(band, keys))
-            refs.append(hit)
-            matches.append((hit, band[at], keys[at]))
-        refs = np.unique(np.concatenate(refs)).astype(np.uint64)
-        columns = _NEEDED[table]
-        records = self.index.records(table, refs, columns)
-        more = np.setdiff1d(records["rep"], refs)
+            at, hits = self.index.lookup(band_table, band_key_of(band, keys))
+            refs.append(hits)
+            band, key, new_rows = band[at], keys[at], at - band[at] * len(bands)
+        refs = distinct(np.concatenate(refs).astype(np.uint64))
+        light = self.index.records(table, refs, ["sig", "rep", "hash"])
+        reps = distinct(light["rep"])
+        more = reps[~_held(refs, reps)]
         if len(more):
-            refs = np.union1d(refs, more).astype(np.uint64)
-            records = self.index.records(table, refs, columns)
-        return refs, records, matches
+            refs = distinct(np.concatenate([refs, more]))
+            light = self.index.records(table, refs, ["sig", "rep", "hash"])
+        signed = (light["sig"] >= 0) if self.config.near else np.zeros(len(refs), bool)
+        streams = self._streams(name, refs[signed], light["sig"][signed])
+        if len(hits):
+            keep = self._reached(refs, light, signed, found, hits, band, key, new_rows, len(bands), own, streams,
+                                 verify, threshold)
+            streams = _taken(*streams, keep[signed])
+            refs, signed = refs[keep], signed[keep]
+            kept = _held(refs, hits)
+            matches = [(hits[kept], band[kept], key[kept])]
+        else:
+            matches = []
+        return refs, self.index.records(table, refs, _NEEDED[table]), matches, streams
 
-    def _signed(self, streams: str, refs, records, matches, bands: BandStore):
-        """Signature rows of the earlier rows (after the batch's own), their band keys (each band the
+    def _streams(self, name: str, refs: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The streams of the signed rows ``refs`` (their signature rows ``sig``): flat, lengths."""
+        if not len(refs):
+            return np.empty(0, np.uint32), np.empty(0, np.int64)
+        return self.index.streams(name, ref(0, sig) | (refs & ~np.uint64(0xFFFFFFFF)))
+
+    @staticmethod
+    def _reached(refs, light, signed, found, hits, band, key, new_rows, new: int, own: Streams, streams,
+                 verify, threshold: float) -> np.ndarray:
+        """Which candidates ``refs`` the batch reaches (:func:`dedup.index.reach.reached`), comparing the
+        batch's streams ``own`` (its ``new`` signature rows) with the candidates' ``streams``."""
+        row = np.full(len(refs), -1, np.int64)  # each signed candidate's number among the signed
+        row[signed] = np.arange(int(signed.sum()))
+        hit = row[np.searchsorted(refs, hits)]  # every band match has a signature
+        signed_rows = np.flatnonzero(signed)
+        with np.errstate(over="ignore"):
+            code = band.astype(np.int64) << 40 | hit  # a row has one key per band: listed once per band
+            order = np.argsort(code)
+            once = order[np.r_[True, code[order][1:] != code[order][:-1]]] if len(code) else order
+            groups = [(band_key_of(band[once], key[once]), hit[once]),
+                      (_LINK ^ (light["rep"][signed] * np.uint64(0x9E3779B97F4A7C15)), row[signed]),
+                      (light["hash"][signed], row[signed])]
+        exact = row[np.searchsorted(refs, found)]
+        flat, lengths = streams
+        start = int(own.offsets[new])
+        joined = _InMemory(np.concatenate([own.view[:start], flat]) if own.view is not None else flat,
+                           np.concatenate([own.offsets[:new + 1], start + np.cumsum(lengths)]))
+        reach = reached(len(signed_rows), verify(joined), threshold, new_rows, hit, groups, exact[exact >= 0], new)
+        keep = np.zeros(len(refs), bool)
+        keep[signed_rows[reach]] = True
+        keep[np.searchsorted(refs, found)] = True  # exact copies, signed or not
+        return keep
+
+    def _signed(self, refs, records, matches, bands: BandStore):
+        """Signature rows of the earlier rows (after the batch's own) and their band keys (each band the
         key it was found by, else a key no other row has; one more band shared with its cluster's
-        representative) and their streams."""
+        representative)."""
         signed = (records["sig"] >= 0) if self.config.near else np.zeros(len(refs), bool)
         sig = np.full(len(refs), -1, np.int64)
         sig[signed] = len(bands) + np.arange(int(signed.sum()))
@@ -186,9 +239,7 @@ class IndexedRun:
             keys[band, sig[np.searchsorted(refs, hit)] - len(bands)] = key
         with np.errstate(over="ignore"):
             keys[bands.bands] = _LINK ^ (records["rep"][signed] * np.uint64(0x9E3779B97F4A7C15))
-        stream_refs = ref(0, records["sig"][signed]) | (refs[signed] & ~np.uint64(0xFFFFFFFF))
-        return sig, keys, self.index.streams(streams, stream_refs) if rows else (np.empty(0, np.uint32),
-                                                                                 np.empty(0, np.int64))
+        return sig, keys
 
     def site_pages(self, sites: pl.Series) -> np.ndarray:
         """Earlier documents of each site (by site name): added to the batch's own pages."""
@@ -348,3 +399,30 @@ def _extend(streams: Streams, flat: np.ndarray, lengths: np.ndarray) -> None:
         with open(streams.path, "rb") as f:
             streams.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         streams.view = np.frombuffer(streams.map, dtype=np.uint32)
+
+
+@dataclass
+class _InMemory:
+    """Streams held in memory, read as the verifiers read a :class:`Streams`."""
+
+    view: np.ndarray
+    offsets: np.ndarray
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.view[self.offsets[i]:self.offsets[i + 1]]
+
+    def release(self) -> None:
+        """Nothing to give back: the streams are not mapped from a file."""
+
+
+def _taken(flat: np.ndarray, lengths: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The streams ``keep`` (a mask) of streams ``flat``, ``lengths``."""
+    ends = np.cumsum(lengths)
+    return flat[expand((ends - lengths)[keep], ends[keep])], lengths[keep]
+
+
+def _held(sorted_refs: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Which of ``refs`` are in ``sorted_refs`` (sorted, distinct)."""
+    at = np.minimum(np.searchsorted(sorted_refs, refs), max(len(sorted_refs) - 1, 0))
+    return sorted_refs[at] == refs if len(sorted_refs) else np.zeros(len(refs), bool)
+

@@ -3,7 +3,8 @@
 A new batch looks up about a million band keys in each segment; searched one by one (numpy's
 ``searchsorted``) that is a million cache-missing binary searches per segment. Walking both sorted
 sequences together, and galloping over the stretches of the column between two wanted keys, reads
-each page of the column at most once and costs O(q log(n/q)) comparisons.
+each page of the column at most once and costs O(q log(n/q)) comparisons. The loop is C
+(``dedup/native/search.c``).
 
 Example:
     >>> import numpy as np

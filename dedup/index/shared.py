@@ -39,6 +39,7 @@ from dedup.index.entries import (
     put_columns,
     row_of,
     segment_of,
+    segments_in,
 )
 from dedup.index.errors import IndexFault
 from dedup.index.settings import FORMAT_VERSION, check_format, check_settings
@@ -196,7 +197,7 @@ class RedisIndex:
             if columns is not None and column not in columns:
                 continue
             values: list | np.ndarray = [""] * len(refs) if dtype == "str" else np.empty(len(refs), DTYPES[dtype])
-            for s in np.unique(segments).tolist():
+            for s in segments_in(segments):
                 mine = np.flatnonzero(segments == s)
                 if dtype == "str":
                     spans = self._offsets(s, f"{table}.{column}.off", rows[mine])
@@ -212,7 +213,7 @@ class RedisIndex:
     def streams(self, name: str, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         segments, rows = segment_of(refs), row_of(refs)
         pieces: list[bytes] = [b""] * len(refs)
-        for s in np.unique(segments).tolist():
+        for s in segments_in(segments):
             mine = np.flatnonzero(segments == s)
             spans = self._offsets(s, f"{name}.off", rows[mine])
             for k, chunk in zip(mine.tolist(), self._column(s, f"{name}.bin", "u4", spans)):
