@@ -33,9 +33,7 @@ from dedup.cleaning import one_output_per_source, second_pass
 from dedup.config import Config, ConfigError
 from dedup.decide.stage import decide
 from dedup.engines import engine_session
-from dedup.engines.ray import clean_on_ray, fingerprint_on_ray
 from dedup.fingerprint.collect import fingerprint_corpus
-from dedup.index.run import IndexedRun, default_batch_name
 from dedup.io.formats import check_output_format
 from dedup.io.publish import STDOUT, Outputs
 from dedup.io.sources import InputError, Source, open_sources
@@ -43,11 +41,12 @@ from dedup.io.workfolder import work_folder
 from dedup.progress import Progress, ProgressBar
 from dedup.report import charts
 from dedup.report.csv import doc_stats_frame, report_frame, write_csv, write_report
-from dedup.report.html import write_html
-from dedup.report.review import read_report
-from dedup.report.summary import print_summary
 from dedup.stats import RunStats
 from dedup.store.spill import SpillStore
+
+# Imported where they are used, so that a run pays only for what it asks for: the Ray engine
+# (dedup.engines.ray), the index (dedup.index.run), the review page (dedup.report.html,
+# dedup.report.review) and the summary (dedup.report.summary, with rich).
 
 EXIT_FINDINGS = 3  # what Result.exit_code is when fail_on_findings and anything was flagged
 
@@ -114,6 +113,9 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
 
     Example: ``review("crawl.jsonl", report="dedup-report.csv", html="review.html", site_field="url")``.
     """
+    from dedup.report.html import write_html
+    from dedup.report.review import read_report
+
     config = Config.from_options(config, **options)
     charts.require()
     if os.fspath(html) != STDOUT and Path(os.path.realpath(html)) == Path(os.path.realpath(report)):
@@ -153,6 +155,8 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
         if cleaned is not None:
             cleaned = pl.read_parquet(cleaned)
     if not quiet:
+        from dedup.report.summary import print_summary
+
         print_summary(frame, stats, _shown(report), _shown(out) if cleaned is None else None)
         if html is not None:
             print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
@@ -242,13 +246,14 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
     """read -> fingerprint -> match -> decide -> report / clean, into the outputs' temporaries;
     then the index add. Returns the report frame."""
     cleaning = outputs.wants("out")
-    indexed = None if index is None else IndexedRun(index, config, batch or default_batch_name(list(dict.fromkeys(
-        s.folder.name or str(s.folder) if s.folder else s.name for s in sources))), index_read_only)
+    indexed = None if index is None else _indexed_run(sources, config, index, batch, index_read_only)
     # A scan fills its report from texts set aside in pass 1; cleaning reads the input again anyway.
     store = SpillStore(workdir, config, keep_texts=not cleaning)
     texts = store.texts
     clock = time.perf_counter()
     on_ray = config.engine == "ray"
+    if on_ray:
+        from dedup.engines.ray import clean_on_ray, fingerprint_on_ray
     prints = (fingerprint_on_ray if on_ray else fingerprint_corpus)(sources, config, stats, store, progress)
     stats.seconds["fingerprint"] = time.perf_counter() - clock
     stats.documents = len(prints.docs)
@@ -291,6 +296,8 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
     if outputs.wants("html"):  # here, while inputs spooled to the work folder are still there to read again
         if progress:
             progress.stage("writing the review page")
+        from dedup.report.html import write_html
+
         write_html(frame, sources, config, outputs.path("html"), stats=stats)
     stats.seconds["report_and_clean"] = time.perf_counter() - clock
     if indexed is not None and not index_read_only:
@@ -299,3 +306,11 @@ def _stages(sources: list[Source], config: Config, stats: RunStats, outputs: Out
         stats.seconds["index_add"] = time.perf_counter() - clock
     del prints  # release the memory maps before the spill folder goes
     return frame
+
+
+def _indexed_run(sources: list[Source], config: Config, index: str, batch: str | None, read_only: bool):
+    """The run's :class:`dedup.index.run.IndexedRun`: the batch named ``batch``, or after the inputs."""
+    from dedup.index.run import IndexedRun, default_batch_name
+
+    names = list(dict.fromkeys(s.folder.name or str(s.folder) if s.folder else s.name for s in sources))
+    return IndexedRun(index, config, batch or default_batch_name(names), read_only)

@@ -20,7 +20,6 @@ import signal
 import sys
 from collections.abc import Callable
 from enum import Enum
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -58,6 +57,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version  # 30 ms: only for --version
+
         try:
             typer.echo(f"dedup {version('dedup')}")
         except PackageNotFoundError:  # run from a source tree that was never installed

@@ -29,12 +29,13 @@ def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, count
 
 
 def read_txt_dir(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
-    files = sorted((p for p in source.path.rglob("*.txt") if p.is_file()), key=lambda p: p.relative_to(source.path).as_posix())
-    for path in files:
-        relative = path.relative_to(source.path)
+    # Each file's relative path is worked out once, as a string: pathlib's relative_to and parts were a
+    # third of the time a folder of small files took to read.
+    files = sorted((p.relative_to(source.path).as_posix(), p) for p in source.path.rglob("*.txt") if p.is_file())
+    for relative, path in files:
         counters.files += 1
-        record = _txt_record(path, relative.as_posix(), relative.parts[0] if len(relative.parts) > 1 else None,
-                             config, counters)
+        site, nested, _ = relative.partition("/")
+        record = _txt_record(path, relative, site if nested else None, config, counters)
         if record is not None:
             yield record
 

@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-from rapidfuzz.distance import LCSseq
 
 from dedup import _native
 from dedup.executors.threads import in_order
@@ -145,6 +144,8 @@ def aligned_runs(x: list, y: list) -> tuple[int, int, int]:
         >>> aligned_runs("a b c d e f g h i".split(), "a b c v w x y z h i".split())
         (5, 1, 5)
     """
+    from rapidfuzz.distance import LCSseq  # here: most runs align no pair, and its import is 60 ms
+
     aligned = passages = largest = gap_x = gap_y = 0
     for op in [*LCSseq.opcodes(x, y), None]:
         n = op.src_end - op.src_start if op is not None else 0
@@ -185,6 +186,8 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
         both = sizes[first] + sizes[second]
         bound, order, tiles = _by_tile(lcs_pairs, tokens, first, second, threads, np.int64)
         for k in np.flatnonzero(bound < 0).tolist():  # too long for the compiled table
+            from rapidfuzz.distance import LCSseq
+
             bound[k] = LCSseq.similarity(tokens[first[k]].tolist(), tokens[second[k]].tolist())
         out[longer == 0] = 1.0
         # aligned >= floor * longer, or aligned >= TRIM_SHARE * (both - aligned) for a trimmed copy
