@@ -295,15 +295,21 @@ def test_an_input_edited_in_place_with_as_many_records_is_refused(tmp_path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]
 
 
-def test_a_record_skipped_for_its_site_field_is_skipped_on_both_reads(tmp_path):
-    # A float site makes the line be read again by Python's json, which refuses arrays this deep:
-    # with --on-error skip the first read skips it, so the second read must skip it too.
+@pytest.mark.parametrize("on_error", ["skip", "fail"])
+def test_a_record_refused_for_its_site_field_is_refused_by_both_reads(tmp_path, on_error):
+    # A float site makes the line be read again by Python's json, which refuses arrays this deep: the
+    # second read uses the run's own reader settings, so it refuses (skips) the record as the first did.
     deep = b'{"id": "deep", "url": 1.5, "x": ' + b"[" * 1000 + b"]" * 1000 + b', "text": "deep doc"}\n'
     records = [_good(i) | {"url": f"https://s.org/{i}"} for i in range(4)]
     src = write_jsonl(tmp_path / "c.jsonl", records)
     lines = src.read_bytes().splitlines(keepends=True)
     src.write_bytes(b"".join(lines[:2] + [deep] + lines[2:]))
-    found = clean(str(src), str(tmp_path / "out.jsonl"), site_field="url", on_error="skip")
+    if on_error == "fail":
+        with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(nested too deeply\)"):
+            clean(str(src), str(tmp_path / "out.jsonl"), site_field="url", on_error=on_error)
+        assert not (tmp_path / "out.jsonl").exists()
+        return
+    found = clean(str(src), str(tmp_path / "out.jsonl"), site_field="url", on_error=on_error)
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == ["r0", "r1", "r2", "r3"]
     assert found["doc_id"].unique().sort().to_list() == ["r0", "r1", "r2", "r3"]
     assert set(found["text"]) == {LINE}, "every finding's text is the repeated line, read from its own record"
