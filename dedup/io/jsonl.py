@@ -22,13 +22,14 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 import orjson
 import polars as pl
 import zstandard
 
 from dedup.config import Config
+from dedup.io import deepjson
 from dedup.io.records import (
     ANNOTATIONS,
     BOM,
@@ -41,8 +42,6 @@ from dedup.io.records import (
     reject,
 )
 from dedup.io.sources import Counters, InputError, Source
-
-T = TypeVar("T")
 
 # A JSON integer orjson cannot hold exactly (beyond 64 bits, or below -2**63: 19 digits) has at
 # least 19 digits.
@@ -259,7 +258,7 @@ class JsonlWriter(Writer):
             # orjson reads an integer beyond 64 bits as a float: a record with a float (or a nested value)
             # and a long run of digits is read again exactly. Searching every line took 20 us a record.
             if any(isinstance(v, (float, dict, list)) for v in obj.values()) and _LONG_DIGITS.search(line):
-                obj = _deep_enough(lambda: json.loads(line.decode("utf-8", errors="replace")))
+                obj = deepjson.loads(line.decode("utf-8", errors="replace"))
         elif isinstance(record.raw, tuple):  # a Parquet row
             obj = record.raw[0]
         else:  # a txt document
@@ -283,33 +282,13 @@ def json_line(obj: dict, field: str, text: str) -> bytes:
 
     Example: ``json_line({"id": 1, "text": "old"}, "text", "new")`` -> ``b'{"id": 1, "text": "new"}'``.
     """
-    return _deep_enough(lambda: _json_line(obj, field, text))
-
-
-def _json_line(obj: dict, field: str, text: str) -> bytes:
-    try:
-        head = json.dumps({**obj, field: _PLACEHOLDER}, ensure_ascii=False, default=str).encode("utf-8")
+    try:  # deepjson: json's own writing, also of records nested deeper than Python's recursion limit
+        head = deepjson.dumps({**obj, field: _PLACEHOLDER}, ensure_ascii=False).encode("utf-8")
         if head.count(_PLACEHOLDER_JSON) == 1:  # else some other value spells it too
             return head.replace(_PLACEHOLDER_JSON, orjson.dumps(text))
-        return json.dumps({**obj, field: text}, ensure_ascii=False, default=str).encode("utf-8")
+        return deepjson.dumps({**obj, field: text}, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, orjson.JSONEncodeError):  # a lone surrogate from a \u escape
-        return json.dumps({**obj, field: text}, default=str).encode("ascii")
-
-
-def _deep_enough(call: Callable[[], T]) -> T:
-    """``call()``; if Python's recursion limit stops it, once more with room for 1,100 more levels.
-    orjson reads records nested up to 1,024 levels deep, and json's C code counts each level against
-    the limit (about 1,000): without this, rewriting such a record crashed ``clean``. (The limit is
-    the process's: the second read runs on one thread, with no other at work.)"""
-    try:
-        return call()
-    except RecursionError:
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(limit + 1100)
-        try:
-            return call()
-        finally:
-            sys.setrecursionlimit(limit)
+        return deepjson.dumps({**obj, field: text}, ensure_ascii=True).encode("ascii")
 
 
 _PLACEHOLDER = "\x00dedup\x00"
