@@ -13,7 +13,7 @@ import dedup.io.jsonl
 import dedup.io.parquet
 from dedup.config import Config
 from dedup.io.batches import record_batches
-from dedup.io.formats import iter_records
+from dedup.io.formats import frames_of, iter_records
 from dedup.io.sites import PY_WHITESPACE, site_of, sites_of
 from dedup.io.sources import Counters, InputError, open_sources
 
@@ -222,3 +222,13 @@ def test_a_batch_of_blank_lines_only_changes_nothing(tmp_path):
     for workers in (1, 2):
         assert dedup.scan(str(path), batch_docs=2, workers=workers).findings.equals(whole)
     assert whole["doc_id"].to_list() == ["0", "1", "2", "9"]
+
+
+def test_each_frame_comes_with_the_bytes_of_its_own_lines(tmp_path):
+    lines = [json.dumps({"id": i, "text": "word " * i}).encode() + b"\n" for i in range(10)]
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"".join(lines))
+    config = Config(batch_docs=4)
+    frames = list(frames_of(open_sources([str(path)], config)[0], config, Counters()))
+    assert [len(frame) for frame, _ in frames] == [4, 4, 2]
+    assert [nbytes for _, nbytes in frames] == [sum(map(len, lines[i:i + 4])) for i in (0, 4, 8)]

@@ -19,7 +19,6 @@ import json
 import re
 import sys
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -297,7 +296,9 @@ _PLACEHOLDER = "\x00dedup\x00"
 _PLACEHOLDER_JSON = json.dumps(_PLACEHOLDER).encode("ascii")
 
 
-def jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+def jsonl_batches(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
+    """A JSON Lines source in frames of at most ``config.batch_docs`` lines, each with the input bytes
+    it took (compressed bytes for .gz and .zst): through polars when every line is plain, else line by line."""
     counters.files += 1
     plain = _plain_lines(config)
     number = 0  # records so far: the id of a record without one
@@ -306,10 +307,9 @@ def jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deq
     with open_jsonl(source) as (stream, raw):
         while lines := list(itertools.islice(stream, config.batch_docs)):
             if stream is raw:
-                sizes.append(sum(len(line) for line in lines))
+                nbytes = sum(len(line) for line in lines)
             else:  # how far the compressed file has been read
-                sizes.append(raw.tell() - read_to)
-                read_to = raw.tell()
+                nbytes, read_to = raw.tell() - read_to, raw.tell()
             batch = _parsed(lines, plain, number, config, counters) if plain is not None else None
             if batch is None:
                 rows = []
@@ -320,7 +320,7 @@ def jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deq
                 batch = records_frame(rows)
             number += len(batch)
             first += len(lines)
-            yield batch
+            yield batch, nbytes
 
 
 def _parsed(lines: list[bytes], plain: Callable[[pl.DataFrame], bool], number: int, config: Config, counters: Counters) -> pl.DataFrame | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,9 +144,10 @@ class ParquetWriter(Writer):
                           "write JSON Lines instead")
 
 
-def parquet_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+def parquet_batches(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
     """A Parquet source in frames, straight from its columns when they are typed as the records need
-    (text strings without nulls, integer or string ids, string sites); row by row otherwise."""
+    (text strings without nulls, integer or string ids, string sites); row by row otherwise. Each comes
+    with 0 input bytes: Parquet's progress is counted in documents only."""
     counters.files += 1
     schema = parquet_schema(source, config)
     typed = schema[config.text_field] == pl.String and (
@@ -155,11 +155,10 @@ def parquet_batches(source: Source, config: Config, counters: Counters, sizes: d
     ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
     number = 0  # rows so far, rejected ones included: the id of a record without one
     for rows in row_groups(source, config.batch_docs):
-        sizes.append(0)  # Parquet's progress is counted in documents only
         if typed and not rows[config.text_field].null_count():
             ids = [pl.col(config.id_field).cast(pl.String)] if config.id_field in schema else []
             batch = documents_frame(rows.with_columns(*ids), number, config, counters)
         else:
             batch = records_frame(list(parquet_records(rows, number, schema, source, config, counters)))
         number += len(rows)
-        yield batch
+        yield batch, 0
