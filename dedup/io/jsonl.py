@@ -300,7 +300,6 @@ def jsonl_batches(source: Source, config: Config, counters: Counters) -> Iterato
     """A JSON Lines source in frames of at most ``config.batch_docs`` lines, each with the input bytes
     it took (compressed bytes for .gz and .zst): through polars when every line is plain, else line by line."""
     counters.files += 1
-    plain = _plain_lines(config)
     number = 0  # records so far: the id of a record without one
     first = 1  # the line number of the batch's first line
     read_to = 0
@@ -310,7 +309,7 @@ def jsonl_batches(source: Source, config: Config, counters: Counters) -> Iterato
                 nbytes = sum(len(line) for line in lines)
             else:  # how far the compressed file has been read
                 nbytes, read_to = raw.tell() - read_to, raw.tell()
-            batch = _parsed(lines, plain, number, config, counters) if plain is not None else None
+            batch = polars_frame(lines, number, config, counters)
             if batch is None:
                 rows = []
                 for lineno, line in enumerate(lines, start=first):
@@ -323,8 +322,20 @@ def jsonl_batches(source: Source, config: Config, counters: Counters) -> Iterato
             yield batch, nbytes
 
 
-def _parsed(lines: list[bytes], plain: Callable[[pl.DataFrame], bool], number: int, config: Config, counters: Counters) -> pl.DataFrame | None:
-    """The records of ``lines`` as polars reads them, or None unless every line is plain."""
+def polars_frame(lines: list[bytes], number: int, config: Config, counters: Counters) -> pl.DataFrame | None:
+    """The records of ``lines`` (the first of them record ``number``) as polars reads them, the same
+    as :func:`jsonl_record` reads each; None unless every line is one on which the two agree (a plain
+    line, :func:`_plain_lines`), when the lines must be read one by one.
+
+    Example:
+        >>> polars_frame([b'{"id": 7, "text": "a"}\\n', b'{"text": "b"}\\n'], 0, Config(), Counters()).rows()
+        [('7', 'a', None), ('1', 'b', None)]
+        >>> polars_frame([b'{"text": "t", "text": "twice"}\\n'], 0, Config(), Counters()) is None
+        True
+    """
+    plain = _plain_lines(config)
+    if plain is None:
+        return None
     try:  # a strict cast: invalid UTF-8 raises
         frame = pl.Series("line", lines, dtype=pl.Binary).cast(pl.String).to_frame()
     except pl.exceptions.PolarsError:
