@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import IO, Self
 
 from dedup.io.sources import InputError, Source
-from dedup.io.workfolder import check_free, remove_stale
+from dedup.io.workfolder import check_free, hold, remove_stale
 
 STDOUT = "-"
 # Paths under these are written in place: renaming over /dev/stdout (a link to fd 1) would leave
@@ -141,7 +141,7 @@ class Outputs:
                                             dir=folder))
         except OSError as problem:
             raise InputError(f"{given}: cannot write in {folder} ({problem.strerror})") from None
-        self._locks.append((private, _hold(private)))  # marks it as in use (remove_stale leaves it)
+        self._locks.append((private, hold(private)))  # marks it as in use (remove_stale leaves it)
         return Output(name, given, final, False, private / final.name, private)
 
     def path(self, name: str) -> Path | None:
@@ -311,12 +311,6 @@ def _lock(path: Path, given: str) -> tuple[Path, int]:
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             return path, fd
         os.close(fd)
-
-
-def _hold(path: Path) -> int:
-    fd = os.open(path, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
 
 
 def _replace(temporary: Path, final: Path, private: Path) -> None:
