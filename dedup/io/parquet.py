@@ -1,4 +1,9 @@
 """Parquet inputs: batches straight from typed columns (else row by row), and the writer that keeps the schema.
+
+Example:
+    >>> rows = pl.DataFrame({"text": ["a", None], "id": [1, 2]})  # the second row has no text
+    >>> straight_from_columns(rows.head(1), rows.schema, Config()), straight_from_columns(rows, rows.schema, Config())
+    (True, False)
 """
 
 from __future__ import annotations
@@ -147,13 +152,7 @@ class ParquetWriter(Writer):
 def straight_from_columns(rows: pl.DataFrame, schema: dict[str, pl.DataType], config: Config) -> bool:
     """Whether a batch of rows of a Parquet file of ``schema`` becomes records straight from its
     columns, typed as records need them (text strings without nulls, integer or string ids, string
-    sites); if not, it is read row by row, as :func:`parquet_records` reads it.
-
-    Example:
-        >>> rows = pl.DataFrame({"text": ["a", None], "id": [1, 2]})
-        >>> straight_from_columns(rows.head(1), rows.schema, Config()), straight_from_columns(rows, rows.schema, Config())
-        (True, False)
-    """
+    sites); if not, it is read row by row, as :func:`parquet_records` reads it."""
     typed = schema[config.text_field] == pl.String and (
         config.id_field not in schema or schema[config.id_field] == pl.String or schema[config.id_field].is_integer()
     ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
