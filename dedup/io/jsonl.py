@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import itertools
@@ -333,7 +334,7 @@ def polars_frame(lines: list[bytes], number: int, config: Config, counters: Coun
         >>> polars_frame([b'{"text": "t", "text": "twice"}\\n'], 0, Config(), Counters()) is None
         True
     """
-    plain = _plain_lines(config)
+    plain = _plain_lines(config.text_field, config.id_field, config.site_field)
     if plain is None:
         return None
     try:  # a strict cast: invalid UTF-8 raises
@@ -354,14 +355,15 @@ def polars_frame(lines: list[bytes], number: int, config: Config, counters: Coun
     return documents_frame(decoded, number, config, counters)
 
 
-def _plain_lines(config: Config) -> Callable[[pl.DataFrame], bool] | None:
+@functools.lru_cache(maxsize=16)  # a pure function of the names, built once rather than once a batch
+def _plain_lines(text_field: str, id_field: str, site_field: str | None) -> Callable[[pl.DataFrame], bool] | None:
     """A check that every line (column ``line``) is one on which polars and ``jsonl_record`` read the
     same record: the text field occurs once, as a string; the id once at most, as a string, an
     integer or null; the site field likewise (string or null); at most 1,000 brackets (orjson stops
     at 1,024 levels). Escapes: :func:`_escapes_agree`. None when a field's name is not plain enough
     to be found by its spelling. Each count is taken once (in one expression, a count used twice
     was taken twice: the check ran 1.7-2x slower)."""
-    names = [config.text_field, config.id_field] + ([config.site_field] if config.site_field else [])
+    names = [text_field, id_field] + ([site_field] if site_field else [])
     if not all(_PLAIN_NAME.fullmatch(name) for name in names):
         return None
     line = pl.col("line")
@@ -369,14 +371,14 @@ def _plain_lines(config: Config) -> Callable[[pl.DataFrame], bool] | None:
     def key(name: str, value: str = "") -> pl.Expr:
         return line.str.count_matches(f'"{re.escape(name)}"{_WS}:{_WS}{value}')
 
-    counts = {"text": key(config.text_field), "text_string": key(config.text_field, '"'),
-              "id": key(config.id_field), "id_valued": key(config.id_field, _ID_VALUE),
+    counts = {"text": key(text_field), "text_string": key(text_field, '"'),
+              "id": key(id_field), "id_valued": key(id_field, _ID_VALUE),
               "brackets": line.str.count_matches(r"[\[{]")}
     n = pl.col
     plain = ((n("text") == 1) & (n("text_string") == 1) & (n("id") <= 1) & (n("id") == n("id_valued"))
              & (n("brackets") <= 1000))
-    if config.site_field:
-        counts |= {"site": key(config.site_field), "site_valued": key(config.site_field, _SITE_VALUE)}
+    if site_field:
+        counts |= {"site": key(site_field), "site_valued": key(site_field, _SITE_VALUE)}
         plain &= (n("site") <= 1) & (n("site") == n("site_valued"))
 
     def all_plain(frame: pl.DataFrame) -> bool:
