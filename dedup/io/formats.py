@@ -19,7 +19,7 @@ from dedup.config import Config
 from dedup.io.jsonl import JsonlWriter, jsonl_batches, read_jsonl
 from dedup.io.parquet import ParquetWriter, parquet_batches, read_parquet
 from dedup.io.records import Record, Writer, record_frames
-from dedup.io.sources import JSONL_ENDINGS, Counters, InputError, Source
+from dedup.io.sources import Counters, InputError, Source, named_kind
 from dedup.io.txt import TxtWriter, read_txt_dir, read_txt_file
 
 
@@ -41,28 +41,12 @@ def frames_of(source: Source, config: Config, counters: Counters) -> Iterator[tu
     return record_frames(iter_records(source, config, counters), config.batch_docs)
 
 
-def output_kind(name: str) -> str | None:
-    """The format an output's name asks for: jsonl, parquet or txt; None when it names none (a folder).
-
-    >>> [output_kind(n) for n in ("clean.parquet", "c.ndjson.zst", "c.json.gz", "clean", "a.txt")]
-    ['parquet', 'jsonl', 'jsonl', None, 'txt']
-    """
-    name = name.lower()
-    if name.endswith(JSONL_ENDINGS):
-        return "jsonl"
-    if name.endswith(".parquet"):
-        return "parquet"
-    if name.endswith(".txt"):
-        return "txt"
-    return None
-
-
 def written_kind(source: Source, target: Path | None) -> str:
     """What a source is written as at ``target``: the format the name gives, else the source's own."""
     if target is None:
         return "jsonl"
     own = "txt" if source.kind in ("txt-dir", "txt") else source.kind
-    return output_kind(target.name) or own
+    return named_kind(target.name) or own
 
 
 def check_output_format(sources: list[Source], out: Path | None, annotate: bool = False) -> None:
