@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -122,9 +122,6 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
     several = out is not None and (one_output_per_source(sources) if several is None else several)
     if several:
         out.mkdir()
-    # Sites were needed for deciding only; but with --on-error skip, reading one can reject a record
-    # (a float site makes a line be read again by Python's json), and both reads must keep the same.
-    rereading = config if config.on_error == "skip" else replace(config, site_field=None)
     for source, expected in zip(sources, records, strict=True):
         _check_unchanged(source)
         target = out / source.name if several else out
@@ -134,7 +131,7 @@ def second_pass(sources: list[Source], findings: pl.DataFrame, config: Config, o
         closed = False
         try:
             first = tally.records
-            _clean_records(iter_records(source, rereading, Counters()), plan, writer, tally, first + expected, source,
+            _clean_records(iter_records(source, config, Counters()), plan, writer, tally, first + expected, source,
                            progress, config.annotate)
             closed = True
             writer.close()

@@ -249,61 +249,69 @@ def test_report_may_not_overwrite_an_input(tmp_path):
 # --- an input that changes between clean's two reads ----------------------------------------------
 
 
+class _ChangeBetweenTheReads:
+    """A progress listener (the API's ``progress``) that calls ``change`` when the run starts deciding:
+    after pass 1 has read the inputs, before clean's second read."""
+
+    def __init__(self, change) -> None:
+        self.change = change
+
+    def start(self, total_bytes) -> None:
+        pass
+
+    def advance(self, docs, nbytes) -> None:
+        pass
+
+    def stage(self, name, documents=None) -> None:
+        if name == "deciding":
+            self.change()
+
+
 @pytest.mark.parametrize("second_read", ["shorter", "broken"])
-def test_an_input_changed_between_the_two_reads_is_refused_and_leaves_no_output(tmp_path, monkeypatch, second_read):
+def test_an_input_changed_between_the_two_reads_is_refused_and_leaves_no_output(tmp_path, second_read):
     src = write_jsonl(tmp_path / "c.jsonl", [_good(i) for i in range(4)])
     changed = {"shorter": src.read_bytes().splitlines(keepends=True)[0],
                "broken": src.read_bytes().replace(b'"r2"', b'"r2', 1)}[second_read]
-    original_decide = dedup.decide.stage.decide
-
-    def decide_then_change_the_input(*args, **kwargs):  # between pass 1 and pass 2
-        src.write_bytes(changed)
-        return original_decide(*args, **kwargs)
-
-    monkeypatch.setattr(dedup.api, "decide", decide_then_change_the_input)
     with pytest.raises(dedup.InputError, match=r"c\.jsonl: changed since it was first read"):
-        dedup.clean(str(src), str(tmp_path / "out.jsonl"), report=tmp_path / "r.csv", workers=1)
+        dedup.clean(str(src), str(tmp_path / "out.jsonl"), report=tmp_path / "r.csv", workers=1,
+                    progress=_ChangeBetweenTheReads(lambda: src.write_bytes(changed)))
     assert snapshot(tmp_path) == {"c.jsonl": changed}, "no output, no report, no temporary file"
 
 
-def _change_between_the_reads(monkeypatch, change) -> None:
-    original_decide = dedup.decide.stage.decide
-
-    def decide_then_change(*args, **kwargs):
-        change()
-        return original_decide(*args, **kwargs)
-
-    monkeypatch.setattr(dedup.api, "decide", decide_then_change)
-
-
-def test_of_several_inputs_the_one_that_changed_is_named(tmp_path, monkeypatch):
+def test_of_several_inputs_the_one_that_changed_is_named(tmp_path):
     first = write_jsonl(tmp_path / "a.jsonl", [_good(i) for i in range(3)])
     second = write_jsonl(tmp_path / "b.jsonl", [_good(i) for i in range(3, 6)])
     # a.jsonl loses a record and b.jsonl gains one: the total stays, the documents do not line up
-    _change_between_the_reads(monkeypatch, lambda: (
+    change = _ChangeBetweenTheReads(lambda: (
         write_jsonl(first, [_good(i) for i in range(2)]), write_jsonl(second, [_good(i) for i in range(2, 6)])))
     with pytest.raises(dedup.InputError, match=r"a\.jsonl: changed since it was first read"):
-        dedup.clean([first, second], str(tmp_path / "out"), report=tmp_path / "r.csv", workers=1)
+        dedup.clean([first, second], str(tmp_path / "out"), report=tmp_path / "r.csv", workers=1, progress=change)
     assert not (tmp_path / "out").exists() and not (tmp_path / "r.csv").exists()
 
 
-def test_an_input_edited_in_place_with_as_many_records_is_refused(tmp_path, monkeypatch):
+def test_an_input_edited_in_place_with_as_many_records_is_refused(tmp_path):
     src = write_jsonl(tmp_path / "c.jsonl", [_good(i) for i in range(4)])
-    _change_between_the_reads(monkeypatch, lambda: write_jsonl(src, [_good(i) for i in range(1, 5)]))
+    change = _ChangeBetweenTheReads(lambda: write_jsonl(src, [_good(i) for i in range(1, 5)]))
     with pytest.raises(dedup.InputError, match=r"c\.jsonl: changed since it was first read \(its size"):
-        dedup.clean(str(src), str(tmp_path / "out.jsonl"), report=tmp_path / "r.csv", workers=1)
+        dedup.clean(str(src), str(tmp_path / "out.jsonl"), report=tmp_path / "r.csv", workers=1, progress=change)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]
 
 
-def test_a_record_skipped_for_its_site_field_is_skipped_on_both_reads(tmp_path):
-    # A float site makes the line be read again by Python's json, which refuses arrays this deep:
-    # with --on-error skip the first read skips it, so the second read must skip it too.
+@pytest.mark.parametrize("on_error", ["skip", "fail"])
+def test_a_record_refused_for_its_site_field_is_refused_by_both_reads(tmp_path, on_error):
+    # A float site makes the line be read again by Python's json, which refuses arrays this deep: the
+    # second read uses the run's own reader settings, so it refuses (skips) the record as the first did.
     deep = b'{"id": "deep", "url": 1.5, "x": ' + b"[" * 1000 + b"]" * 1000 + b', "text": "deep doc"}\n'
     records = [_good(i) | {"url": f"https://s.org/{i}"} for i in range(4)]
     src = write_jsonl(tmp_path / "c.jsonl", records)
     lines = src.read_bytes().splitlines(keepends=True)
     src.write_bytes(b"".join(lines[:2] + [deep] + lines[2:]))
-    found = clean(str(src), str(tmp_path / "out.jsonl"), site_field="url", on_error="skip")
+    if on_error == "fail":
+        with pytest.raises(dedup.InputError, match=r"c\.jsonl:3: malformed JSON \(nested too deeply\)"):
+            clean(str(src), str(tmp_path / "out.jsonl"), site_field="url", on_error=on_error)
+        assert not (tmp_path / "out.jsonl").exists()
+        return
+    found = clean(str(src), str(tmp_path / "out.jsonl"), site_field="url", on_error=on_error)
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == ["r0", "r1", "r2", "r3"]
     assert found["doc_id"].unique().sort().to_list() == ["r0", "r1", "r2", "r3"]
     assert set(found["text"]) == {LINE}, "every finding's text is the repeated line, read from its own record"

@@ -1,7 +1,11 @@
-"""Pass 1's batches: JSON Lines read by polars give exactly the records the line-by-line reader gives."""
+"""Pass 1's batches: JSON Lines read by polars give exactly the records the line-by-line reader gives.
+
+Which batches polars reads (or, for Parquet, which come straight from the columns) is asked of the
+deciding functions, ``polars_frame`` and ``straight_from_columns``, on the batches as pass 1 cuts them."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import random
@@ -9,11 +13,11 @@ import random
 import polars as pl
 import pytest
 
-import dedup.io.jsonl
-import dedup.io.parquet
 from dedup.config import Config
 from dedup.io.batches import record_batches
-from dedup.io.formats import iter_records
+from dedup.io.formats import frames_of, iter_records
+from dedup.io.jsonl import polars_frame
+from dedup.io.parquet import parquet_schema, row_groups, straight_from_columns
 from dedup.io.sites import PY_WHITESPACE, site_of, sites_of
 from dedup.io.sources import Counters, InputError, open_sources
 
@@ -66,40 +70,35 @@ def _reference(path, config):
     return [(i, r.doc_id, r.text, r.site, 0, i) for i, r in enumerate(records)], counters  # one input: record = doc
 
 
-def _same_as_reference(path, config, calls=None):
-    """The batches equal the line reader's records; ``calls`` then holds only the batches' line-reader calls."""
+def _same_as_reference(path, config):
+    """The batches equal the line reader's records."""
     expected, expected_counters = _reference(path, config)
-    if calls is not None:
-        calls.clear()
     frame, counters = _batches(path, config)
     assert (frame.rows() if frame is not None else []) == expected
     assert counters == expected_counters
 
 
-@pytest.fixture
-def calls(monkeypatch):
-    """How many lines went through the line-by-line reader."""
-    seen = []
-    original = dedup.io.jsonl.jsonl_record
-    monkeypatch.setattr(dedup.io.jsonl, "jsonl_record", lambda line, *a: seen.append(line) or original(line, *a))
-    return seen
+def _read_by_polars(data: bytes, config) -> list[bool]:
+    """Per batch of JSON Lines ``data`` as pass 1 cuts it (``config.batch_docs`` lines), whether polars reads it."""
+    lines = io.BytesIO(data).readlines()
+    size = config.batch_docs
+    return [polars_frame(lines[i:i + size], i, config, Counters()) is not None for i in range(0, len(lines), size)]
 
 
-def test_plain_lines_are_read_by_polars_as_the_line_reader_reads_them(tmp_path, calls):
+def test_plain_lines_are_read_by_polars_as_the_line_reader_reads_them(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_bytes(b"".join(PLAIN))
-    _same_as_reference(path, Config(site_field="url"), calls)
-    assert calls == []  # every line went to polars
+    _same_as_reference(path, Config(site_field="url"))
+    assert _read_by_polars(path.read_bytes(), Config(site_field="url")) == [True]  # every line went to polars
 
 
 @pytest.mark.parametrize("name", ODD)
-def test_a_batch_with_an_odd_line_is_read_line_by_line(tmp_path, calls, name):
+def test_a_batch_with_an_odd_line_is_read_line_by_line(tmp_path, name):
     path = tmp_path / "c.jsonl"
     path.write_bytes(b"".join(PLAIN) + ODD[name] + b"".join(PLAIN))
     config = Config(site_field="url", on_error="skip", batch_docs=len(PLAIN) + 3)
-    _same_as_reference(path, config, calls)
-    assert ODD[name] in calls
-    assert len(calls) == config.batch_docs  # the next batch went to polars again
+    _same_as_reference(path, config)
+    assert _read_by_polars(path.read_bytes(), config) == [False, True]  # the next batch goes to polars again
 
 
 def test_a_bad_line_in_a_polars_batch_is_named_as_the_line_reader_names_it(tmp_path):
@@ -109,11 +108,12 @@ def test_a_bad_line_in_a_polars_batch_is_named_as_the_line_reader_names_it(tmp_p
         _batches(path, Config(batch_docs=4))
 
 
-def test_other_field_names_and_no_site_field(tmp_path, calls):
+def test_other_field_names_and_no_site_field(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_bytes(b'{"doc.key": 7, "body": "x y", "text": 1}\n{"body": "z"}\n')
-    _same_as_reference(path, Config(text_field="body", id_field="doc.key"), calls)
-    assert calls == []
+    config = Config(text_field="body", id_field="doc.key")
+    _same_as_reference(path, config)
+    assert _read_by_polars(path.read_bytes(), config) == [True]
 
 
 def test_ids_without_a_field_count_records_across_batches_and_blank_lines(tmp_path):
@@ -124,7 +124,7 @@ def test_ids_without_a_field_count_records_across_batches_and_blank_lines(tmp_pa
     assert frame["doc"].to_list() == [0, 1, 2, 3]
 
 
-def test_compressed_and_several_sources(tmp_path, calls):
+def test_compressed_and_several_sources(tmp_path):
     import gzip
 
     (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(b"".join(PLAIN)))
@@ -132,13 +132,12 @@ def test_compressed_and_several_sources(tmp_path, calls):
     config = Config(site_field="url", batch_docs=3)
     sources = open_sources([str(tmp_path / "a.jsonl.gz"), str(tmp_path / "b.jsonl")], config)
     ids = [i for s in sources for i in (f"{s.name}:{r.doc_id}" for r in iter_records(s, config, Counters()))]
-    calls.clear()
     batches = list(record_batches(sources, config, Counters()))
     frame = pl.concat(b.docs for b in batches)
     assert frame["doc_id"].to_list() == ids
     assert frame["doc"].to_list() == list(range(len(ids)))
     assert sum(b.nbytes for b in batches) == sum(s.path.stat().st_size for s in sources)
-    assert calls == []
+    assert all(_read_by_polars(b"".join(PLAIN), config))
 
 
 def test_python_whitespace_list_is_pythons():
@@ -161,22 +160,21 @@ def test_sites_of_a_column_equal_site_of_each_value():
     assert sites_of(pl.Series(values)).to_list() == [site_of(v) for v in values]
 
 
-def test_jsonl_written_by_json_dumps_goes_to_polars(tmp_path, calls):
+def test_jsonl_written_by_json_dumps_goes_to_polars(tmp_path):
     records = [{"id": f"r{i}", "url": f"https://s{i % 3}.example/{i}", "text": f"Text {i} — with “quotes”.\n"}
                for i in range(50)]
     path = tmp_path / "c.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))  # ensure_ascii: \u escapes
-    _same_as_reference(path, Config(site_field="url", batch_docs=7), calls)
-    assert calls == []
+    config = Config(site_field="url", batch_docs=7)
+    _same_as_reference(path, config)
+    assert all(_read_by_polars(path.read_bytes(), config))
 
 
-@pytest.fixture
-def row_reads(monkeypatch):
-    """How many Parquet batches went row by row."""
-    seen = []
-    original = dedup.io.parquet.parquet_records
-    monkeypatch.setattr(dedup.io.parquet, "parquet_records", lambda rows, *a: seen.append(len(rows)) or original(rows, *a))
-    return seen
+def _straight_from_columns(path, config) -> list[bool]:
+    """Per batch of a Parquet file as pass 1 cuts it, whether it comes straight from the columns."""
+    source = open_sources([str(path)], config)[0]
+    schema = parquet_schema(source, config)
+    return [straight_from_columns(rows, schema, config) for rows in row_groups(source, config.batch_docs)]
 
 
 TEXTS = ["First page.\nSecond line.", "  ", "\u3000", "", "caf\u00e9 \U0001f600", "plain words here"]
@@ -188,14 +186,15 @@ TEXTS = ["First page.\nSecond line.", "  ", "\u3000", "", "caf\u00e9 \U0001f600"
     pl.Series([1, 2, 3, 4, 5, 2**64 - 1], dtype=pl.UInt64),
     None,
 ])
-def test_parquet_columns_typed_as_records_need_go_straight_to_frames(tmp_path, row_reads, ids):
+def test_parquet_columns_typed_as_records_need_go_straight_to_frames(tmp_path, ids):
     columns = {"text": TEXTS, "url": ["https://www.A.org/x", None, "blog", "http://u@h.example:8/", "ftp://x.y/z", ""]}
     if ids is not None:
         columns["id"] = ids
     path = tmp_path / "c.parquet"
     pl.DataFrame(columns).write_parquet(path)
-    _same_as_reference(path, Config(site_field="url", batch_docs=4), row_reads)
-    assert row_reads == []
+    config = Config(site_field="url", batch_docs=4)
+    _same_as_reference(path, config)
+    assert _straight_from_columns(path, config) == [True, True]
 
 
 @pytest.mark.parametrize("columns", [
@@ -204,11 +203,12 @@ def test_parquet_columns_typed_as_records_need_go_straight_to_frames(tmp_path, r
     {"text": TEXTS, "id": [True, False, True, None, True, False]},
     {"text": TEXTS, "url": [1, 2, 3, 4, 5, 6]},
 ])
-def test_other_parquet_columns_are_read_row_by_row(tmp_path, row_reads, columns):
+def test_other_parquet_columns_are_read_row_by_row(tmp_path, columns):
     path = tmp_path / "c.parquet"
     pl.DataFrame(columns).write_parquet(path)
-    _same_as_reference(path, Config(site_field="url", batch_docs=4, on_error="skip"), row_reads)
-    assert row_reads != []
+    config = Config(site_field="url", batch_docs=4, on_error="skip")
+    _same_as_reference(path, config)
+    assert not all(_straight_from_columns(path, config))
 
 
 def test_a_batch_of_blank_lines_only_changes_nothing(tmp_path):
@@ -222,3 +222,13 @@ def test_a_batch_of_blank_lines_only_changes_nothing(tmp_path):
     for workers in (1, 2):
         assert dedup.scan(str(path), batch_docs=2, workers=workers).findings.equals(whole)
     assert whole["doc_id"].to_list() == ["0", "1", "2", "9"]
+
+
+def test_each_frame_comes_with_the_bytes_of_its_own_lines(tmp_path):
+    lines = [json.dumps({"id": i, "text": "word " * i}).encode() + b"\n" for i in range(10)]
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"".join(lines))
+    config = Config(batch_docs=4)
+    frames = list(frames_of(open_sources([str(path)], config)[0], config, Counters()))
+    assert [len(frame) for frame, _ in frames] == [4, 4, 2]
+    assert [nbytes for _, nbytes in frames] == [sum(map(len, lines[i:i + 4])) for i in (0, 4, 8)]

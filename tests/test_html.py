@@ -19,8 +19,6 @@ import dedup
 from dedup.api import run
 from dedup.config import Config, ConfigError
 from dedup.io.sources import InputError, open_sources
-from dedup.report import html as page
-from dedup.report import review
 from dedup.report.html import changed_words, render, write_html
 from dedup.report.review import gather, sample_documents
 
@@ -202,14 +200,13 @@ def test_a_report_csv_with_a_rule_column_keeps_it(scanned, tmp_path):
     assert data["has_rule"] and {data["strings"][i] for i in data["rows"]["rule"]} == {"site 6 of 6 pages"}
 
 
-def test_findings_beyond_the_cap_are_sampled_but_counted_whole(scanned, monkeypatch):
+def test_findings_beyond_the_cap_are_sampled_but_counted_whole(scanned):
     corpus, frame, _, _ = scanned
-    monkeypatch.setattr(page, "MAX_ROWS", 10)
     sources = open_sources([str(corpus)], CONFIG)
     gathered = gather(frame, sources, CONFIG, ["s1-3", "s1-4", "s2-2"])
     import json
 
-    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered), re.DOTALL).group(1))
+    data = json.loads(re.search(r'id="data">(.*?)</script>', render(frame, gathered, max_rows=10), re.DOTALL).group(1))
     listed = data["row_numbers"]
     assert data["summary"]["findings"] == data["rows_total"] == len(frame)
     assert len(listed) < len(frame)
@@ -368,11 +365,10 @@ def test_cluster_view_shows_the_kept_copy_beside_the_removed_one(opened, scanned
     assert problems == []
 
 
-def test_cluster_view_compares_copies_whose_documents_the_page_does_not_hold(browser, scanned, tmp_path, monkeypatch):
+def test_cluster_view_compares_copies_whose_documents_the_page_does_not_hold(browser, scanned, tmp_path):
     corpus, frame, stats, _ = scanned
-    monkeypatch.setattr(review, "MAX_DOCS", 0)
     target = tmp_path / "page.html"
-    write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, target, stats=stats)
+    write_html(frame, open_sources([str(corpus)], CONFIG), CONFIG, target, stats=stats, max_docs=0)
     assert page_data(target)["texts"] == {}
     near = frame.filter((pl.col("kind") == "duplicate_block") & (pl.col("similarity") < 1))
     assert near["doc_id"].to_list() == ["s1-4"] and near["kept_doc"].to_list() == ["s1-3"]

@@ -152,7 +152,7 @@ class _CountingStreams:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_verification_tile_by_tile_gives_every_pair_its_own_answer(tmp_path, monkeypatch, threads):
+def test_verification_tile_by_tile_gives_every_pair_its_own_answer(tmp_path, threads):
     """Pairs are compared out of order, tile by tile; each answer must land on its own pair, and the
     pages go back at most once per tile (not once per chunk of pairs), and at the end."""
     from dedup.match import verify as matching
@@ -166,16 +166,15 @@ def test_verification_tile_by_tile_gives_every_pair_its_own_answer(tmp_path, mon
     left, right = rng.integers(0, 40, 3_000), rng.integers(0, 40, 3_000)
     expected = [len(set(sets[a]) & set(sets[b])) / len(set(sets[a]) | set(sets[b]))
                 for a, b in zip(left.tolist(), right.tolist())]
-    monkeypatch.setattr(matching, "GROUP_WORDS", 40)  # about 5 groups: 15 tiles
-    monkeypatch.setattr(matching, "VERIFY_CHUNK", 100)
     counting = _CountingStreams(streams)
-    found = matching.exact_jaccard(counting, threads)(left, right)
+    found = matching.exact_jaccard(counting, threads, tiling=(40, 100))(left, right)  # about 5 groups: 15 tiles
     assert found.tolist() == pytest.approx(expected)
-    _, tiles = matching._tile_order(streams.offsets, left, right)
-    assert 1 < counting.releases <= len(np.unique(tiles)) < 3_000 // 100
+    group = streams.offsets[:-1] // 40
+    tiles = set(zip(np.minimum(group[left], group[right]).tolist(), np.maximum(group[left], group[right]).tolist()))
+    assert 1 < counting.releases <= len(tiles) < 3_000 // 100
 
 
-def test_aligned_share_is_the_same_whatever_the_tiles(tmp_path, monkeypatch):
+def test_aligned_share_is_the_same_whatever_the_tiles(tmp_path):
     from dedup.match import verify as matching
     from dedup.store.streams import Streams
 
@@ -187,9 +186,7 @@ def test_aligned_share_is_the_same_whatever_the_tiles(tmp_path, monkeypatch):
     streams.close()
     left, right = rng.integers(0, 20, 300), rng.integers(0, 20, 300)
     whole = matching.aligned_share(streams, 0.5)(left, right)
-    monkeypatch.setattr(matching, "GROUP_WORDS", 45)
-    monkeypatch.setattr(matching, "VERIFY_CHUNK", 16)
-    assert matching.aligned_share(streams, 0.5, threads=2)(left, right).tolist() == whole.tolist()
+    assert matching.aligned_share(streams, 0.5, threads=2, tiling=(45, 16))(left, right).tolist() == whole.tolist()
     assert 50 < (whole >= 0.5).sum() < 250  # some pairs were aligned, others stopped at the bound
 
 

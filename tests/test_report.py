@@ -82,8 +82,8 @@ def test_report_is_byte_identical_across_runs(tmp_path):
     assert b"p1.txt,,0," in reports[0]
 
 
-def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_path, monkeypatch):
-    import dedup.report.csv
+def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_path):
+    from dedup.report.csv import write_report
 
     lines = [sentence(9, 30 + i) for i in range(7)]
     src = tmp_path / "docs"
@@ -91,32 +91,27 @@ def test_report_written_in_slices_on_threads_is_the_report_written_whole(tmp_pat
     for d in range(4):
         (src / f"{d}.txt").write_text("\n".join(lines[d:] + lines[:d] + ['=x', '"q", \\ \t']) + "\n")
     whole, sliced = tmp_path / "whole.csv", tmp_path / "sliced.csv"
-    dedup.scan(str(src), report=whole, workers=1)
-    monkeypatch.setattr(dedup.report.csv, "REPORT_SLICE", 3)
-    dedup.scan(str(src), report=sliced, workers=2)
+    report = dedup.scan(str(src), report=whole, workers=1).findings
+    write_report(report, sliced, threads=2, slice_rows=3)
     assert len(read_report(whole)[1]) > 3 * 2 * 2  # several groups of slices
     assert sliced.read_bytes() == whole.read_bytes()
 
 
-def test_a_scan_deletes_the_texts_it_set_aside_once_the_report_has_them(tmp_path, monkeypatch):
-    import dedup.store.texts
+def test_the_text_store_deletes_every_batch_of_texts_once_the_findings_have_them(tmp_path):
+    from dedup.store.texts import TEXT_SCHEMA, TextStore
 
-    folders = []
-    fill = dedup.store.texts.TextStore.fill
-
-    def watched(store, *args):
-        result = fill(store, *args)
-        folders.append(sorted(p.name for p in store.folder.iterdir()))
-        return result
-
-    monkeypatch.setattr(dedup.store.texts.TextStore, "fill", watched)
-    src = tmp_path / "c.jsonl"
-    line = sentence(10, 3)
-    src.write_text("".join(f'{{"id": "{i}", "text": "{line if i % 3 else sentence(12, i)}\\nown {i}"}}\n' for i in range(9)))
-    report = tmp_path / "r.csv"
-    dedup.scan(str(src), report=report, workers=2, batch_docs=2)  # five batches, some without findings
-    assert folders == [[]]
-    assert len(read_report(report)[1]) > 0
+    store = TextStore(tmp_path / "texts")
+    for first in (0, 2, 4):  # three batches of two documents; the middle one will have no findings
+        store.write(pl.DataFrame({"doc": [first, first, first + 1], "block": [-1, 0, -1],
+                                  "text": [f"doc {first}", f"block {first}", f"doc {first + 1}"], "gap": [0, 1, 0]},
+                                 schema=TEXT_SCHEMA))
+    assert len(list(store.folder.iterdir())) == 3
+    findings = pl.DataFrame({"doc": [0, 5], "block": [0, None], "start": [0, 0], "end": [7, 5],
+                             "action": ["remove", "remove"]}, schema_overrides={"block": pl.Int32})
+    filled, chars, dropped = store.fill(findings, threads=2)
+    assert filled["text"].to_list() == ["block 0", "doc 5"]
+    assert (chars, dropped) == (7 + 1 + 5, 1)  # the block and its line break; the whole document
+    assert list(store.folder.iterdir()) == []
 
 
 def _rules(found) -> list[tuple]:

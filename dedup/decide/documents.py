@@ -1,4 +1,9 @@
 """Findings on whole documents: copies (``duplicate_doc``) and, on request, ``repetitive_doc``.
+
+Example:
+    >>> docs = pl.DataFrame({"doc": [0, 1], "chars": [10, 20], "dup_line_frac": [0.1, 0.5]})
+    >>> repetitive_findings(docs, {"dup_line_frac": 0.3}).select("doc", "end", "rule").rows()
+    [(1, 20, 'dup_line_frac 0.5 > 0.3')]
 """
 
 from __future__ import annotations

@@ -3,6 +3,18 @@ over the batches, and each batch's prints are gathered: tables in memory, the re
 
 Only numbers are kept (spans, hashes, band keys, token and shingle hashes), never the corpus text;
 a scan's store also sets the block texts aside for the report.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from dedup.io.sources import open_sources
+    >>> config = Config(workers=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     store = SpillStore(Path(folder), config, keep_texts=False)
+    ...     prints = fingerprint_corpus(open_sources(["seeds"], config), config, RunStats(), store)
+    ...     store.close()
+    >>> prints.docs.height, prints.docs["doc_id"].to_list()
+    (1, ['000_4a60dc78fcca73dd.txt'])
 """
 
 from __future__ import annotations

@@ -18,17 +18,13 @@ Example:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
 
 from dedup.config import Config
-from dedup.io.formats import iter_records
-from dedup.io.jsonl import jsonl_batches
-from dedup.io.parquet import parquet_batches
-from dedup.io.records import record_frames
+from dedup.io.formats import frames_of
 from dedup.io.sources import Counters, InputError, Source
 
 
@@ -51,20 +47,13 @@ def record_batches(sources: list[Source], config: Config, counters: Counters) ->
     for index, source in enumerate(sources):
         first = number
         prefix = f"{source.name}:" if len(sources) > 1 or source.folder is not None else ""
-        sizes: deque[int] = deque()  # each format's reader notes a batch's bytes as it makes it
-        if source.kind == "jsonl":
-            batches = jsonl_batches(source, config, counters, sizes)
-        elif source.kind == "parquet":
-            batches = parquet_batches(source, config, counters, sizes)
-        else:
-            batches = record_frames(iter_records(source, config, counters), config.batch_docs, sizes)
-        for batch in batches:
+        for batch, nbytes in frames_of(source, config, counters):
             yield Batch(batch.select(
                 pl.int_range(number, number + len(batch), dtype=pl.Int64).alias("doc"),
                 (prefix + pl.col("doc_id")).alias("doc_id"), "text", "site",
                 pl.lit(index, pl.Int32).alias("input"),
                 pl.int_range(number - first, number - first + len(batch), dtype=pl.Int64).alias("record")),
-                sizes.popleft())
+                nbytes)
             number += len(batch)
         counters.records_per_input.append(number - first)
     if number == 0 and counters.records_skipped:  # --on-error skip left nothing: not an empty corpus

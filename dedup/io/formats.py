@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
+
 from dedup.config import Config
-from dedup.io.jsonl import JsonlWriter, read_jsonl
-from dedup.io.parquet import ParquetWriter, read_parquet
-from dedup.io.records import Record, Writer
-from dedup.io.sources import Counters, InputError, Source, kind_of_name
+from dedup.io.jsonl import JsonlWriter, jsonl_batches, read_jsonl
+from dedup.io.parquet import ParquetWriter, parquet_batches, read_parquet
+from dedup.io.records import Record, Writer, record_frames
+from dedup.io.sources import Counters, InputError, Source, named_kind
 from dedup.io.txt import TxtWriter, read_txt_dir, read_txt_file
 
 
@@ -27,12 +29,24 @@ def iter_records(source: Source, config: Config, counters: Counters) -> Iterator
     yield from readers[source.kind](source, config, counters)
 
 
+def frames_of(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
+    """The records of one source as pass 1 reads them: frames of at most ``config.batch_docs``
+    (doc_id, text, site), each with the input bytes it took. JSON Lines and Parquet have readers of
+    their own that make a frame without a Python object per record where they can; .txt is read record
+    by record."""
+    if source.kind == "jsonl":
+        return jsonl_batches(source, config, counters)
+    if source.kind == "parquet":
+        return parquet_batches(source, config, counters)
+    return record_frames(iter_records(source, config, counters), config.batch_docs)
+
+
 def written_kind(source: Source, target: Path | None) -> str:
     """What a source is written as at ``target``: the format the name gives, else the source's own."""
     if target is None:
         return "jsonl"
     own = "txt" if source.kind in ("txt-dir", "txt") else source.kind
-    return kind_of_name(target.name) or own
+    return named_kind(target.name) or own
 
 
 def check_output_format(sources: list[Source], out: Path | None, annotate: bool = False) -> None:

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import itertools
@@ -19,16 +20,16 @@ import json
 import re
 import sys
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 import orjson
 import polars as pl
 import zstandard
 
 from dedup.config import Config
+from dedup.io import deepjson
 from dedup.io.records import (
     ANNOTATIONS,
     BOM,
@@ -41,8 +42,6 @@ from dedup.io.records import (
     reject,
 )
 from dedup.io.sources import Counters, InputError, Source
-
-T = TypeVar("T")
 
 # A JSON integer orjson cannot hold exactly (beyond 64 bits, or below -2**63: 19 digits) has at
 # least 19 digits.
@@ -259,7 +258,7 @@ class JsonlWriter(Writer):
             # orjson reads an integer beyond 64 bits as a float: a record with a float (or a nested value)
             # and a long run of digits is read again exactly. Searching every line took 20 us a record.
             if any(isinstance(v, (float, dict, list)) for v in obj.values()) and _LONG_DIGITS.search(line):
-                obj = _deep_enough(lambda: json.loads(line.decode("utf-8", errors="replace")))
+                obj = deepjson.loads(line.decode("utf-8", errors="replace"))
         elif isinstance(record.raw, tuple):  # a Parquet row
             obj = record.raw[0]
         else:  # a txt document
@@ -283,33 +282,13 @@ def json_line(obj: dict, field: str, text: str) -> bytes:
 
     Example: ``json_line({"id": 1, "text": "old"}, "text", "new")`` -> ``b'{"id": 1, "text": "new"}'``.
     """
-    return _deep_enough(lambda: _json_line(obj, field, text))
-
-
-def _json_line(obj: dict, field: str, text: str) -> bytes:
-    try:
-        head = json.dumps({**obj, field: _PLACEHOLDER}, ensure_ascii=False, default=str).encode("utf-8")
+    try:  # deepjson: json's own writing, also of records nested deeper than Python's recursion limit
+        head = deepjson.dumps({**obj, field: _PLACEHOLDER}, ensure_ascii=False).encode("utf-8")
         if head.count(_PLACEHOLDER_JSON) == 1:  # else some other value spells it too
             return head.replace(_PLACEHOLDER_JSON, orjson.dumps(text))
-        return json.dumps({**obj, field: text}, ensure_ascii=False, default=str).encode("utf-8")
+        return deepjson.dumps({**obj, field: text}, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, orjson.JSONEncodeError):  # a lone surrogate from a \u escape
-        return json.dumps({**obj, field: text}, default=str).encode("ascii")
-
-
-def _deep_enough(call: Callable[[], T]) -> T:
-    """``call()``; if Python's recursion limit stops it, once more with room for 1,100 more levels.
-    orjson reads records nested up to 1,024 levels deep, and json's C code counts each level against
-    the limit (about 1,000): without this, rewriting such a record crashed ``clean``. (The limit is
-    the process's: the second read runs on one thread, with no other at work.)"""
-    try:
-        return call()
-    except RecursionError:
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(limit + 1100)
-        try:
-            return call()
-        finally:
-            sys.setrecursionlimit(limit)
+        return deepjson.dumps({**obj, field: text}, ensure_ascii=True).encode("ascii")
 
 
 _PLACEHOLDER = "\x00dedup\x00"
@@ -318,20 +297,20 @@ _PLACEHOLDER = "\x00dedup\x00"
 _PLACEHOLDER_JSON = json.dumps(_PLACEHOLDER).encode("ascii")
 
 
-def jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+def jsonl_batches(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
+    """A JSON Lines source in frames of at most ``config.batch_docs`` lines, each with the input bytes
+    it took (compressed bytes for .gz and .zst): through polars when every line is plain, else line by line."""
     counters.files += 1
-    plain = _plain_lines(config)
     number = 0  # records so far: the id of a record without one
     first = 1  # the line number of the batch's first line
     read_to = 0
     with open_jsonl(source) as (stream, raw):
         while lines := list(itertools.islice(stream, config.batch_docs)):
             if stream is raw:
-                sizes.append(sum(len(line) for line in lines))
+                nbytes = sum(len(line) for line in lines)
             else:  # how far the compressed file has been read
-                sizes.append(raw.tell() - read_to)
-                read_to = raw.tell()
-            batch = _parsed(lines, plain, number, config, counters) if plain is not None else None
+                nbytes, read_to = raw.tell() - read_to, raw.tell()
+            batch = polars_frame(lines, number, config, counters)
             if batch is None:
                 rows = []
                 for lineno, line in enumerate(lines, start=first):
@@ -341,11 +320,23 @@ def jsonl_batches(source: Source, config: Config, counters: Counters, sizes: deq
                 batch = records_frame(rows)
             number += len(batch)
             first += len(lines)
-            yield batch
+            yield batch, nbytes
 
 
-def _parsed(lines: list[bytes], plain: Callable[[pl.DataFrame], bool], number: int, config: Config, counters: Counters) -> pl.DataFrame | None:
-    """The records of ``lines`` as polars reads them, or None unless every line is plain."""
+def polars_frame(lines: list[bytes], number: int, config: Config, counters: Counters) -> pl.DataFrame | None:
+    """The records of ``lines`` (the first of them record ``number``) as polars reads them, the same
+    as :func:`jsonl_record` reads each; None unless every line is one on which the two agree (a plain
+    line, :func:`_plain_lines`), when the lines must be read one by one.
+
+    Example:
+        >>> polars_frame([b'{"id": 7, "text": "a"}\\n', b'{"text": "b"}\\n'], 0, Config(), Counters()).rows()
+        [('7', 'a', None), ('1', 'b', None)]
+        >>> polars_frame([b'{"text": "t", "text": "twice"}\\n'], 0, Config(), Counters()) is None
+        True
+    """
+    plain = _plain_lines(config.text_field, config.id_field, config.site_field)
+    if plain is None:
+        return None
     try:  # a strict cast: invalid UTF-8 raises
         frame = pl.Series("line", lines, dtype=pl.Binary).cast(pl.String).to_frame()
     except pl.exceptions.PolarsError:
@@ -364,14 +355,15 @@ def _parsed(lines: list[bytes], plain: Callable[[pl.DataFrame], bool], number: i
     return documents_frame(decoded, number, config, counters)
 
 
-def _plain_lines(config: Config) -> Callable[[pl.DataFrame], bool] | None:
+@functools.lru_cache(maxsize=16)  # a pure function of the names, built once rather than once a batch
+def _plain_lines(text_field: str, id_field: str, site_field: str | None) -> Callable[[pl.DataFrame], bool] | None:
     """A check that every line (column ``line``) is one on which polars and ``jsonl_record`` read the
     same record: the text field occurs once, as a string; the id once at most, as a string, an
     integer or null; the site field likewise (string or null); at most 1,000 brackets (orjson stops
     at 1,024 levels). Escapes: :func:`_escapes_agree`. None when a field's name is not plain enough
     to be found by its spelling. Each count is taken once (in one expression, a count used twice
     was taken twice: the check ran 1.7-2x slower)."""
-    names = [config.text_field, config.id_field] + ([config.site_field] if config.site_field else [])
+    names = [text_field, id_field] + ([site_field] if site_field else [])
     if not all(_PLAIN_NAME.fullmatch(name) for name in names):
         return None
     line = pl.col("line")
@@ -379,14 +371,14 @@ def _plain_lines(config: Config) -> Callable[[pl.DataFrame], bool] | None:
     def key(name: str, value: str = "") -> pl.Expr:
         return line.str.count_matches(f'"{re.escape(name)}"{_WS}:{_WS}{value}')
 
-    counts = {"text": key(config.text_field), "text_string": key(config.text_field, '"'),
-              "id": key(config.id_field), "id_valued": key(config.id_field, _ID_VALUE),
+    counts = {"text": key(text_field), "text_string": key(text_field, '"'),
+              "id": key(id_field), "id_valued": key(id_field, _ID_VALUE),
               "brackets": line.str.count_matches(r"[\[{]")}
     n = pl.col
     plain = ((n("text") == 1) & (n("text_string") == 1) & (n("id") <= 1) & (n("id") == n("id_valued"))
              & (n("brackets") <= 1000))
-    if config.site_field:
-        counts |= {"site": key(config.site_field), "site_valued": key(config.site_field, _SITE_VALUE)}
+    if site_field:
+        counts |= {"site": key(site_field), "site_valued": key(site_field, _SITE_VALUE)}
         plain &= (n("site") <= 1) & (n("site") == n("site_valued"))
 
     def all_plain(frame: pl.DataFrame) -> bool:

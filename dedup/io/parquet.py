@@ -1,11 +1,15 @@
 """Parquet inputs: batches straight from typed columns (else row by row), and the writer that keeps the schema.
+
+Example:
+    >>> rows = pl.DataFrame({"text": ["a", None], "id": [1, 2]})  # the second row has no text
+    >>> straight_from_columns(rows.head(1), rows.schema, Config()), straight_from_columns(rows, rows.schema, Config())
+    (True, False)
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,21 +149,28 @@ class ParquetWriter(Writer):
                           "write JSON Lines instead")
 
 
-def parquet_batches(source: Source, config: Config, counters: Counters, sizes: deque[int]) -> Iterator[pl.DataFrame]:
-    """A Parquet source in frames, straight from its columns when they are typed as the records need
-    (text strings without nulls, integer or string ids, string sites); row by row otherwise."""
-    counters.files += 1
-    schema = parquet_schema(source, config)
+def straight_from_columns(rows: pl.DataFrame, schema: dict[str, pl.DataType], config: Config) -> bool:
+    """Whether a batch of rows of a Parquet file of ``schema`` becomes records straight from its
+    columns, typed as records need them (text strings without nulls, integer or string ids, string
+    sites); if not, it is read row by row, as :func:`parquet_records` reads it."""
     typed = schema[config.text_field] == pl.String and (
         config.id_field not in schema or schema[config.id_field] == pl.String or schema[config.id_field].is_integer()
     ) and (not config.site_field or config.site_field not in schema or schema[config.site_field] == pl.String)
+    return typed and not rows[config.text_field].null_count()
+
+
+def parquet_batches(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
+    """A Parquet source in frames, straight from its columns when they are typed as the records need
+    (text strings without nulls, integer or string ids, string sites); row by row otherwise. Each comes
+    with 0 input bytes: Parquet's progress is counted in documents only."""
+    counters.files += 1
+    schema = parquet_schema(source, config)
     number = 0  # rows so far, rejected ones included: the id of a record without one
     for rows in row_groups(source, config.batch_docs):
-        sizes.append(0)  # Parquet's progress is counted in documents only
-        if typed and not rows[config.text_field].null_count():
+        if straight_from_columns(rows, schema, config):
             ids = [pl.col(config.id_field).cast(pl.String)] if config.id_field in schema else []
             batch = documents_frame(rows.with_columns(*ids), number, config, counters)
         else:
             batch = records_frame(list(parquet_records(rows, number, schema, source, config, counters)))
         number += len(rows)
-        yield batch
+        yield batch, 0

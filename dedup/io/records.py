@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -91,10 +90,10 @@ class Writer:
         raise NotImplementedError
 
 
-def record_frames(records: Iterator[Record], size: int, sizes: deque[int]) -> Iterator[pl.DataFrame]:
+def record_frames(records: Iterator[Record], size: int) -> Iterator[tuple[pl.DataFrame, int]]:
+    """Records in frames of at most ``size``, each with the input bytes its records took."""
     while rows := list(itertools.islice(records, size)):
-        sizes.append(sum(r.size for r in rows))
-        yield records_frame(rows)
+        yield records_frame(rows), sum(r.size for r in rows)
 
 
 def records_frame(rows: list[Record]) -> pl.DataFrame:

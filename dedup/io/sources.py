@@ -78,20 +78,11 @@ SHARD_ENDINGS = {"jsonl": tuple(e for e in JSONL_ENDINGS if not e.startswith(".j
 FOLDER_FORMATS = ".txt, .jsonl(.gz|.zst), .ndjson(.gz|.zst) or .parquet files"
 
 
-def detect_kind(path: Path) -> str:
-    """txt-dir, txt, jsonl or parquet, from what ``path`` is and how its name ends."""
-    if path.is_dir():
-        return "txt-dir"
-    kind = kind_of_name(path.name)
-    if kind is None:
-        raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
-    return kind
+def named_kind(name: str) -> str | None:
+    """The format a file's name gives, for input and output alike: jsonl, parquet or txt; None when
+    it names none (a folder).
 
-
-def kind_of_name(name: str) -> str | None:
-    """The format a file name gives: jsonl, parquet or txt; None when it names none (a folder).
-
-    >>> [kind_of_name(n) for n in ("clean.parquet", "c.ndjson.zst", "c.json.gz", "clean", "a.txt")]
+    >>> [named_kind(n) for n in ("clean.parquet", "c.ndjson.zst", "c.json.gz", "clean", "a.TXT")]
     ['parquet', 'jsonl', 'jsonl', None, 'txt']
     """
     name = name.lower()
@@ -102,6 +93,16 @@ def kind_of_name(name: str) -> str | None:
     if name.endswith(".txt"):
         return "txt"
     return None
+
+
+def detect_kind(path: Path) -> str:
+    """txt-dir, txt, jsonl or parquet, from what ``path`` is and how its name ends."""
+    if path.is_dir():
+        return "txt-dir"
+    kind = named_kind(path.name)
+    if kind is not None:
+        return kind
+    raise InputError(f"{path}: cannot tell the format from the name; use --format txt|jsonl|parquet")
 
 
 def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list[Source]:

@@ -71,15 +71,17 @@ GROUP_WORDS = 32 << 20
 VERIFY_CHUNK = 4_000
 
 
-def _tile_order(offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order that visits the pairs tile by tile, and the tile of each pair in that order.
+def _tile_order(offsets: np.ndarray, left: np.ndarray, right: np.ndarray,
+                group_words: int = GROUP_WORDS) -> tuple[np.ndarray, np.ndarray]:
+    """The order that visits the pairs tile by tile (groups of ``group_words`` stream values), and the
+    tile of each pair in that order.
 
     Example:
         >>> order, tiles = _tile_order(np.arange(4) * GROUP_WORDS, np.array([2, 0, 1]), np.array([2, 1, 0]))
         >>> order.tolist(), tiles.tolist()
         ([1, 2, 0], [1, 1, 8])
     """
-    group = offsets[:-1] // GROUP_WORDS
+    group = offsets[:-1] // group_words
     a, b = group[left], group[right]
     tiles = np.minimum(a, b) * (int(group.max(initial=0)) + 1) + np.maximum(a, b)
     # numpy sorts 16-bit keys by radix, far faster than int64.
@@ -87,22 +89,23 @@ def _tile_order(offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> tup
     return order, tiles[order]
 
 
-def _by_tile(kernel, streams, left: np.ndarray, right: np.ndarray, threads: int,
-             dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``kernel(streams.view, streams.offsets, left, right)`` for every pair, in chunks of VERIFY_CHUNK
-    pairs taken tile by tile, on ``threads`` threads (the compiled kernels run without the GIL);
+def _by_tile(kernel, streams, left: np.ndarray, right: np.ndarray, threads: int, dtype: type,
+             tiling: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``kernel(streams.view, streams.offsets, left, right)`` for every pair, in chunks of pairs taken
+    tile by tile (``tiling``: the stream values of a group, the pairs of a chunk), on ``threads`` threads (the compiled kernels run without the GIL);
     ``streams``' pages go back to the OS each time the finished pairs reach another tile, and at the
     end. Returns the answers in pair order, and the tile order (``order``, ``tiles``) for a caller
     that visits the pairs again."""
-    order, tiles = _tile_order(streams.offsets, left, right)
+    group_words, chunk_pairs = tiling
+    order, tiles = _tile_order(streams.offsets, left, right, group_words)
     out = np.empty(len(left), dtype=dtype)
 
     def chunk(lo: int) -> int:
-        at = order[lo:lo + VERIFY_CHUNK]
+        at = order[lo:lo + chunk_pairs]
         out[at] = kernel(streams.view, streams.offsets, left[at], right[at])
         return lo + len(at)
 
-    chunks = range(0, len(tiles), VERIFY_CHUNK)
+    chunks = range(0, len(tiles), chunk_pairs)
     current = tiles[0] if len(tiles) else None
     for end in in_order(chunk, chunks, threads if len(chunks) > 1 else 1):
         if tiles[end - 1] != current:
@@ -112,14 +115,15 @@ def _by_tile(kernel, streams, left: np.ndarray, right: np.ndarray, threads: int,
     return out, order, tiles
 
 
-def exact_jaccard(sets, threads: int = 1) -> Similarity:
+def exact_jaccard(sets, threads: int = 1, tiling: tuple[int, int] = (GROUP_WORDS, VERIFY_CHUNK)) -> Similarity:
     """True Jaccard similarity of shingle sets; ``sets`` (a :class:`dedup.store.streams.Streams`) holds the
     shingle hashes of each signature row: ``sets.view`` one after another, row i from
     ``sets.offsets[i]``. Compared in compiled code (:func:`dedup.match.verify.jaccard_pairs`) on ``threads``
-    threads, tile by tile (see GROUP_WORDS)."""
+    threads, tile by tile (``tiling``: the stream values of a group, see GROUP_WORDS, and the pairs
+    handed to a thread at a time)."""
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return _by_tile(jaccard_pairs, sets, left, right, threads, np.float64)[0]
+        return _by_tile(jaccard_pairs, sets, left, right, threads, np.float64, tiling)[0]
 
     return similarity
 
@@ -161,7 +165,8 @@ def aligned_runs(x: list, y: list) -> tuple[int, int, int]:
     return aligned, passages, largest
 
 
-def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
+def aligned_share(tokens, floor: float, threads: int = 1,
+                  tiling: tuple[int, int] = (GROUP_WORDS, VERIFY_CHUNK)) -> Similarity:
     """Share of the longer token stream that lines up, in order, with the other: the tokens of the
     longest common subsequence that lie in aligned runs of at least ``MIN_ALIGNED_RUN`` tokens, over
     the longer length. A token aligned alone amid differing text is a coincidence (a shared "the"),
@@ -174,7 +179,7 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
     about 0.98; an excerpt of a third of it, a third. The whole LCS is an upper bound, computed for
     every pair in compiled code on ``threads`` threads (:func:`dedup.match.verify.lcs_pairs`); only
     pairs whose bound can reach ``floor`` (or the trimmed share) are aligned (rapidfuzz's LCS opcodes,
-    :func:`aligned_runs`), and the others score 0.
+    :func:`aligned_runs`), and the others score 0. Pairs are visited tile by tile, as by :func:`exact_jaccard`.
     """
 
     def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -184,7 +189,7 @@ def aligned_share(tokens, floor: float, threads: int = 1) -> Similarity:
         sizes = np.diff(tokens.offsets)
         longer = np.maximum(sizes[first], sizes[second])
         both = sizes[first] + sizes[second]
-        bound, order, tiles = _by_tile(lcs_pairs, tokens, first, second, threads, np.int64)
+        bound, order, tiles = _by_tile(lcs_pairs, tokens, first, second, threads, np.int64, tiling)
         for k in np.flatnonzero(bound < 0).tolist():  # too long for the compiled table
             from rapidfuzz.distance import LCSseq
 

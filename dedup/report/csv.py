@@ -78,12 +78,13 @@ def write_csv(frame: pl.DataFrame, target: Path | IO[bytes]) -> None:
 REPORT_SLICE = 200_000
 
 
-def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 1) -> None:
+def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 1,
+                 slice_rows: int = REPORT_SLICE) -> None:
     """The report CSV, to a file (whole or not at all) or a stream: cells made safe, similarities
-    to 4 places. Slices of at most REPORT_SLICE rows, at least one per thread, are formatted on
+    to 4 places. Slices of at most ``slice_rows`` rows, at least one per thread, are formatted on
     ``threads`` threads (polars runs without the GIL) and written in order, a few at a time so that
     only their text is held."""
-    rows = max(1, min(REPORT_SLICE, -(-len(report) // threads)))
+    rows = max(1, min(slice_rows, -(-len(report) // threads)))
 
     def formatted(start: int) -> bytes:
         out = io.BytesIO()

@@ -44,16 +44,18 @@ _WORD = re.compile(r"\S+")
 
 def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path | IO[bytes], *,
                stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review",
-               read_back: bool = False) -> RunStats:
+               read_back: bool = False, max_docs: int | None = None) -> RunStats:
     """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
     (a file, whole or not at all, or a stream). ``stats``, a run's own, gives the documents and
     blocks without counting them again. ``read_back``: the report was read from its CSV, whose texts
     are already escaped and similarities rounded; a run's frame is made so here, so that both give
-    the same page. Returns the counts the page shows, as a run's stats."""
+    the same page. ``max_docs``: the documents the page holds whole (default
+    :data:`dedup.report.review.MAX_DOCS`). Returns the counts the page shows, as a run's stats."""
     charts.require()
     if not read_back:
         report = report.with_columns(text=safe_text(pl.col("text")), similarity=pl.col("similarity").round(4))
-    gathered = gather(report, sources, config, sample_documents(report), count_blocks=stats is None, origin=origin)
+    gathered = gather(report, sources, config, sample_documents(report, max_docs), count_blocks=stats is None,
+                      origin=origin)
     if stats is not None:
         gathered.blocks = stats.blocks
     # stdin and DataFrames are read from a copy in the work folder: named as given, not by that copy
@@ -83,12 +85,13 @@ def changed_words(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int
 
 
 def render(report: pl.DataFrame, gathered: Gathered, *, title: str = "dedup review",
-           inputs: list[str] = ()) -> str:
-    """The page's HTML for ``report`` and what :func:`gather` found."""
+           inputs: list[str] = (), max_rows: int = MAX_ROWS) -> str:
+    """The page's HTML for ``report`` and what :func:`gather` found; beyond ``max_rows`` findings the
+    page lists a sample (counted whole)."""
     has_rule = "rule" in report.columns
     sites = _per_site(report, gathered)
     summary = _summary(report, gathered)
-    listed = _listed(report, gathered)
+    listed = _listed(report, gathered, max_rows)
     data = _rows(listed, gathered, has_rule, len(report)) | {
         "summary": summary,
         "pairs": _pairs(listed, gathered),
@@ -141,13 +144,13 @@ def _per_site(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
             .sort(["findings", "documents", "site"], descending=[True, True, False], nulls_last=True))
 
 
-def _listed(report: pl.DataFrame, gathered: Gathered) -> pl.DataFrame:
+def _listed(report: pl.DataFrame, gathered: Gathered, max_rows: int) -> pl.DataFrame:
     """The findings the page lists, with their ``row`` in the report: all of them, or beyond
-    MAX_ROWS an even sample and every finding of the documents it holds whole."""
+    ``max_rows`` an even sample and every finding of the documents it holds whole."""
     rows = report.with_row_index("row")
-    if len(report) <= MAX_ROWS:
+    if len(report) <= max_rows:
         return rows
-    step = -(-len(report) // MAX_ROWS)
+    step = -(-len(report) // max_rows)
     texts = pl.Series(list(gathered.texts), dtype=pl.String).implode()
     return rows.filter((pl.col("row") % step == 0) | pl.col("doc_id").is_in(texts))
 

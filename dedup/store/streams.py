@@ -1,4 +1,13 @@
 """Append-only uint32 streams on disk (document token streams, block shingle sets), read through a memory map.
+
+Example:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     streams = Streams(Path(folder) / "s.u32")
+    ...     streams.append(np.array([7, 8, 9, 5], np.uint32), np.array([3, 1]))
+    ...     streams.close()
+    ...     print(streams[0].tolist(), streams[1].tolist(), streams.offsets.tolist())
+    [7, 8, 9] [5] [0, 3, 4]
 """
 
 from __future__ import annotations
