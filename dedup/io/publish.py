@@ -37,7 +37,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Self
@@ -232,7 +232,9 @@ def _in_place(given: str, final: Path) -> bool:
 
 
 def _input_paths(sources: Iterable[Source]) -> tuple[dict[Path, str], dict[Path, str]]:
-    """The inputs' files and folders, symlinks followed -> how each was given."""
+    """The inputs' files and folders, symlinks followed -> how each was given. Inside an input
+    folder only symlinks are listed (by where they lead): every other entry lies under the folder,
+    which the checks already cover."""
     files: dict[Path, str] = {}
     folders: dict[Path, str] = {}
     for source in sources:
@@ -242,10 +244,24 @@ def _input_paths(sources: Iterable[Source]) -> tuple[dict[Path, str], dict[Path,
         if folder is None or _resolve(os.fspath(folder)) in folders:
             continue
         folders[_resolve(os.fspath(folder))] = str(folder)
-        for inner in folder.rglob("*"):
-            if inner.is_file():
-                files[_resolve(os.fspath(inner))] = str(inner)
+        for link in _symlinks_under(folder):
+            files[_resolve(link)] = link
     return files, folders
+
+
+def _symlinks_under(folder: Path) -> Iterator[str]:
+    """The symlinks anywhere under ``folder`` (not followed), from directory entries alone."""
+    pending = [os.fspath(folder)]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                yield entry.path
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
 
 
 def _check_against_inputs(resolved: dict[str, Path], given: dict[str, str], sources: Iterable[Source],
