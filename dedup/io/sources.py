@@ -8,8 +8,10 @@ Example:
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,7 +114,7 @@ def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list
     only input). ``--format`` picks one kind in a folder that holds several; a folder that mixes
     .txt files and shards without it, or holds nothing readable, is an :class:`InputError` saying
     what it found."""
-    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    files = sorted(_files_under(folder))
     txt = [f for f in files if f.lower().endswith(".txt")]
     shards = [(f, kind) for f in files for kind, endings in SHARD_ENDINGS.items()
               if f.lower().endswith(endings) and not any(part.startswith(".") for part in f.split("/"))]
@@ -132,6 +134,23 @@ def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list
         raise InputError(f"{folder}: no {what} ({found}){hint}")
     return [Source(folder / f, kind, f if alone else f"{name}/{f}", _stamp(folder / f), folder=folder)
             for f, kind in shards]
+
+
+def _files_under(folder: Path) -> Iterator[str]:
+    """The files anywhere under ``folder``, as relative POSIX paths, from directory entries (no stat
+    but of symlinks, which count when they lead to a file; folders reached through one are not entered)."""
+    pending = [("", os.fspath(folder))]
+    while pending:
+        prefix, path = pending.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((f"{prefix}{entry.name}/", entry.path))
+            elif entry.is_file():
+                yield prefix + entry.name
 
 
 def _some(names: list[str], shown: int = 3) -> str:
