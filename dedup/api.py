@@ -129,7 +129,7 @@ def review(inputs: Inputs, *, report: str | os.PathLike, html: str | os.PathLike
             stats = write_html(frame, sources, config, outputs.path("html"), origin=str(report), read_back=True)
             outputs.publish()
     if not quiet:
-        print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
+        _say_review_page(html)
     return Result(frame, stats)
 
 
@@ -143,7 +143,6 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
          options, html=None, indexed=None) -> Result:
     config = Config.from_options(config, **options)
     bar = None if quiet or progress is not None or not sys.stderr.isatty() else ProgressBar()
-    notes: list[str] = []
     cleaned = None
     with bar or contextlib.nullcontext(), contextlib.ExitStack() as stack:
         if out is None and _in_memory(inputs):  # cleaned documents read back from a scratch folder
@@ -151,7 +150,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
             cleaned = out
         frame, stats = run(_input_list(inputs), config, report=report, out=out, force=force,
                            progress=progress or bar, doc_stats=doc_stats, html=html, stats_json=stats_json,
-                           notes=None if quiet else notes, **(indexed or {}))
+                           quiet=quiet, **(indexed or {}))
         if cleaned is not None:
             cleaned = pl.read_parquet(cleaned)
     if not quiet:
@@ -159,7 +158,7 @@ def _job(inputs: Inputs, out, *, report, doc_stats, stats_json, force, fail_on_f
 
         print_summary(frame, stats, _shown(report), _shown(out) if cleaned is None else None)
         if html is not None:
-            print(f"review page: {'stdout' if str(html) == STDOUT else html}", file=sys.stderr, flush=True)
+            _say_review_page(html)
     return Result(frame, stats, cleaned, fail_on_findings)
 
 
@@ -173,6 +172,10 @@ def _say(notes: list[str], quiet: bool) -> None:
         for note in notes:
             print(f"dedup: {note}", file=sys.stderr, flush=True)
     notes.clear()
+
+
+def _say_review_page(html: str | os.PathLike) -> None:
+    print(f"review page: {'stdout' if os.fspath(html) == STDOUT else html}", file=sys.stderr, flush=True)
 
 
 def _in_memory(inputs: Inputs) -> bool:
@@ -199,14 +202,14 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: str | os.Pa
         out: str | os.PathLike | None = None, force: bool = False, progress: Progress | None = None,
         doc_stats: str | os.PathLike | None = None, html: str | os.PathLike | None = None,
         stats_json: str | os.PathLike | None = None, index: str | None = None, batch: str | None = None,
-        index_read_only: bool = False, notes: list[str] | None = None) -> tuple[pl.DataFrame, RunStats]:
+        index_read_only: bool = False, quiet: bool = True) -> tuple[pl.DataFrame, RunStats]:
     """One whole job. ``out`` selects cleaning; ``report``, ``doc_stats`` (per-document repetition
     statistics), ``html`` (the review page) and ``stats_json`` are the other outputs; any one of
     them may be ``-`` (stdout). Every output is checked before pass 1 and published only once the
     whole run has succeeded (:mod:`dedup.io.publish`). ``index`` checks the input against an index
     and, unless ``index_read_only``, adds it there as ``batch`` (:mod:`dedup.index.run`).
-    ``notes`` (when given) receives what the checks had to say, e.g. leftovers of killed runs
-    removed; they are printed as they come. Returns the report frame and the run's stats."""
+    Unless ``quiet``, what the checks had to say (leftovers of killed runs removed) goes to stderr.
+    Returns the report frame and the run's stats."""
     if html is not None:
         charts.require()  # before the run, not after it
     if doc_stats is not None and not config.doc_stats:
@@ -223,7 +226,7 @@ def run(inputs: list[str | pl.DataFrame], config: Config, *, report: str | os.Pa
                 if path is not None and not (name == "index" and _is_url(path))}
         with Outputs.plan(wanted, sources, workdir, force=force, folders=folders, kept=kept, streamed={"out"},
                           notes=said) as outputs:
-            _say(said, notes is None)
+            _say(said, quiet)
             try:
                 frame = _stages(sources, config, stats, outputs, workdir, progress, index, batch, index_read_only)
                 if outputs.wants("stats_json"):

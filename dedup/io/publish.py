@@ -68,7 +68,6 @@ class Output:
     name: str
     given: str
     final: Path | None
-    in_place: bool
     temporary: Path | None
     private: Path | None = None
 
@@ -111,9 +110,9 @@ class Outputs:
             for name, value in given.items():
                 if value == STDOUT:
                     temporary = None if name in streamed else work / f"stdout-{name}"
-                    plan.outputs[name] = Output(name, value, None, True, temporary)
+                    plan.outputs[name] = Output(name, value, None, temporary)
                 elif in_place[name]:
-                    plan.outputs[name] = Output(name, value, resolved[name], True, work / f"in-place-{name}")
+                    plan.outputs[name] = Output(name, value, resolved[name], work / f"in-place-{name}")
                 else:
                     plan.outputs[name] = plan._beside(name, value, resolved[name], force and name == "out", notes)
         except BaseException:
@@ -141,7 +140,7 @@ class Outputs:
         except OSError as problem:
             raise InputError(f"{given}: cannot write in {folder} ({problem.strerror})") from None
         self._locks.append((private, hold(private)))  # marks it as in use (remove_stale leaves it)
-        return Output(name, given, final, False, private / final.name, private)
+        return Output(name, given, final, private / final.name, private)
 
     def path(self, name: str) -> Path | None:
         """Where the run writes output ``name`` (None: not asked for, or streamed to stdout)."""
@@ -200,19 +199,14 @@ class Outputs:
         self.close()
 
 
-def write_to(target: Path | IO[bytes], write: Callable[[IO[bytes]], None]) -> None:
-    """``write`` to a file at ``target`` (a temporary of :class:`Outputs`), or straight to a stream,
-    flushed (so that a closed pipe is found here, not when Python exits)."""
-    if isinstance(target, Path):
-        try:
-            with open(target, "wb") as out:
-                write(out)
-        except OSError as problem:
-            problem.filename = problem.filename or os.fspath(target)  # a full disk, named
-            raise
-    else:
-        write(target)
-        target.flush()
+def write_to(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """``write`` to a file at ``target`` (a temporary of :class:`Outputs`); an OSError names it."""
+    try:
+        with open(target, "wb") as out:
+            write(out)
+    except OSError as problem:
+        problem.filename = problem.filename or os.fspath(target)  # a full disk, named
+        raise
 
 
 def _resolve(value: str) -> Path:

@@ -69,7 +69,7 @@ def report_frame(findings: pl.DataFrame, prints: Prints) -> pl.DataFrame:
     )
 
 
-def write_csv(frame: pl.DataFrame, target: Path | IO[bytes]) -> None:
+def write_csv(frame: pl.DataFrame, target: Path) -> None:
     """A CSV of string cells made safe (:func:`safe_cells`), to a file (whole or not at all) or a stream."""
     write_to(target, lambda out: safe_cells(frame).write_csv(out, quote_style="necessary"))
 
@@ -78,7 +78,7 @@ def write_csv(frame: pl.DataFrame, target: Path | IO[bytes]) -> None:
 REPORT_SLICE = 200_000
 
 
-def write_report(report: pl.DataFrame, target: Path | IO[bytes], threads: int = 1,
+def write_report(report: pl.DataFrame, target: Path, threads: int = 1,
                  slice_rows: int = REPORT_SLICE) -> None:
     """The report CSV, to a file (whole or not at all) or a stream: cells made safe, similarities
     to 4 places. Slices of at most ``slice_rows`` rows, at least one per thread, are formatted on

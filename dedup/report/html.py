@@ -22,7 +22,6 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import IO
 
 import polars as pl
 
@@ -42,7 +41,7 @@ BOILERPLATE_LISTED = 50
 _WORD = re.compile(r"\S+")
 
 
-def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path | IO[bytes], *,
+def write_html(report: pl.DataFrame, sources: list[Source], config: Config, target: Path, *,
                stats: RunStats | None = None, origin: str = "the report", title: str = "dedup review",
                read_back: bool = False, max_docs: int | None = None) -> RunStats:
     """Read ``sources`` once more for texts and sites, and write the page of ``report`` to ``target``
