@@ -98,6 +98,24 @@ def test_txt_folder_round_trip_keeps_relative_paths_and_bytes(tmp_path):
     assert snapshot(src) == before
 
 
+def test_a_txt_folder_reads_the_files_its_kind_was_told_by(tmp_path):
+    # The folder is a .txt folder because of files ending .txt in any case; those same files are read,
+    # and a folder reached through a symlink is not entered (the output checks rely on that).
+    src = tmp_path / "pages"
+    (src / "sub").mkdir(parents=True)
+    (src / "A.TXT").write_text(DOC_A, encoding="utf-8")
+    (src / "sub" / "c.txt").write_text(DOC_C, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b.txt").write_text(DOC_A, encoding="utf-8")
+    (src / "linked").symlink_to(elsewhere, target_is_directory=True)
+    found = scan(str(src))
+    assert rows_of(found) == [("A.TXT", "repeat")], "b.txt, behind the symlink, is not read: no duplicate of A"
+    out = tmp_path / "clean"
+    clean(str(src), str(out))
+    assert snapshot(out) == {"A.TXT": DOC_A_CLEAN.encode("utf-8"), "sub/c.txt": DOC_C.encode("utf-8")}
+
+
 def test_single_txt_file_round_trip(tmp_path):
     src = tmp_path / "one.txt"
     src.write_text(DOC_A, encoding="utf-8")

@@ -18,27 +18,26 @@ import polars as pl
 from dedup.config import Config
 from dedup.io.jsonl import JsonlWriter, jsonl_batches, read_jsonl
 from dedup.io.parquet import ParquetWriter, parquet_batches, read_parquet
-from dedup.io.records import Record, Writer, record_frames
+from dedup.io.records import Record, Writer
 from dedup.io.sources import Counters, InputError, Source, named_kind
-from dedup.io.txt import TxtWriter, read_txt_dir, read_txt_file
+from dedup.io.txt import TxtWriter, read_txt, txt_frames
 
 
 def iter_records(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
     """The records of one source, in a fixed order."""
-    readers = {"txt-dir": read_txt_dir, "txt": read_txt_file, "jsonl": read_jsonl, "parquet": read_parquet}
+    readers = {"txt-dir": read_txt, "txt": read_txt, "jsonl": read_jsonl, "parquet": read_parquet}
     yield from readers[source.kind](source, config, counters)
 
 
 def frames_of(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
     """The records of one source as pass 1 reads them: frames of at most ``config.batch_docs``
     (doc_id, text, site), each with the input bytes it took. JSON Lines and Parquet have readers of
-    their own that make a frame without a Python object per record where they can; .txt is read record
-    by record."""
+    their own that make a frame without a Python object per record where they can, and so has .txt."""
     if source.kind == "jsonl":
         return jsonl_batches(source, config, counters)
     if source.kind == "parquet":
         return parquet_batches(source, config, counters)
-    return record_frames(iter_records(source, config, counters), config.batch_docs)
+    return txt_frames(source, config, counters)
 
 
 def written_kind(source: Source, target: Path | None) -> str:

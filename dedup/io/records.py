@@ -11,8 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -88,12 +86,6 @@ class Writer:
 
     def close(self) -> None:
         raise NotImplementedError
-
-
-def record_frames(records: Iterator[Record], size: int) -> Iterator[tuple[pl.DataFrame, int]]:
-    """Records in frames of at most ``size``, each with the input bytes its records took."""
-    while rows := list(itertools.islice(records, size)):
-        yield records_frame(rows), sum(r.size for r in rows)
 
 
 def records_frame(rows: list[Record]) -> pl.DataFrame:

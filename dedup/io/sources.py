@@ -114,7 +114,7 @@ def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list
     only input). ``--format`` picks one kind in a folder that holds several; a folder that mixes
     .txt files and shards without it, or holds nothing readable, is an :class:`InputError` saying
     what it found."""
-    files = sorted(_files_under(folder))
+    files = sorted(files_under(folder))
     txt = [f for f in files if f.lower().endswith(".txt")]
     shards = [(f, kind) for f in files for kind, endings in SHARD_ENDINGS.items()
               if f.lower().endswith(endings) and not any(part.startswith(".") for part in f.split("/"))]
@@ -136,7 +136,7 @@ def folder_sources(folder: Path, name: str, config: Config, alone: bool) -> list
             for f, kind in shards]
 
 
-def _files_under(folder: Path) -> Iterator[str]:
+def files_under(folder: Path) -> Iterator[str]:
     """The files anywhere under ``folder``, as relative POSIX paths, from directory entries (no stat
     but of symlinks, which count when they lead to a file; folders reached through one are not entered)."""
     pending = [("", os.fspath(folder))]

@@ -9,42 +9,67 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
+
 from dedup.config import Config
 from dedup.io.records import BOM, Record, Writer, decode
-from dedup.io.sources import Counters, Source
+from dedup.io.sources import Counters, Source, files_under
+from dedup.schemas import RECORDS
 
 
-def _txt_record(path: Path, doc_id: str, site: str | None, config: Config, counters: Counters) -> Record | None:
-    data = path.read_bytes()
+def txt_files(source: Source) -> list[tuple[str, str, str | None]]:
+    """(id, path, site) of every file a .txt source reads, in id order: for a folder, the files ending
+    .txt in any case that :func:`dedup.io.sources.files_under` lists (the listing that told the folder's
+    kind), each id its relative path and its site the first sub-folder; for a file, its name."""
+    if source.kind == "txt":
+        return [(source.path.name, str(source.path), None)]
+    root = str(source.path)
+    files = sorted(f for f in files_under(source.path) if f.lower().endswith(".txt"))
+    return [(relative, f"{root}/{relative}", site if nested else None)
+            for relative in files for site, nested, _ in [relative.partition("/")]]
+
+
+def _read_txt(path: str, config: Config, counters: Counters) -> tuple[str, bytes, int] | None:
+    """A file's text, the bytes after any byte order mark and the file's size; None for a binary file."""
+    with open(path, "rb", buffering=0) as file:  # one read into one buffer: no Path or buffered reader
+        data = file.read()
     size = len(data)
     data = data.removeprefix(BOM)  # not part of the text, nor of the output
     if b"\x00" in data[:8192]:
         counters.binary_files_skipped += 1
         counters.note(f"{path}: binary file skipped")
         return None
-    text = decode(data, str(path), config, counters)
+    text = decode(data, path, config, counters)
     if not text.strip():
         counters.empty_docs += 1
-    return Record(doc_id, text, site, data, size)
+    return text, data, size
 
 
-def read_txt_dir(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
-    # Each file's relative path is worked out once, as a string: pathlib's relative_to and parts were a
-    # third of the time a folder of small files took to read.
-    files = sorted((p.relative_to(source.path).as_posix(), p) for p in source.path.rglob("*.txt") if p.is_file())
-    for relative, path in files:
+def read_txt(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
+    """The records of a .txt file or folder, with their bytes (what ``clean`` writes back unchanged)."""
+    for doc_id, path, site in txt_files(source):
         counters.files += 1
-        site, nested, _ = relative.partition("/")
-        record = _txt_record(path, relative, site if nested else None, config, counters)
-        if record is not None:
-            yield record
+        if (read := _read_txt(path, config, counters)) is not None:
+            text, data, size = read
+            yield Record(doc_id, text, site, data, size)
 
 
-def read_txt_file(source: Source, config: Config, counters: Counters) -> Iterator[Record]:
-    counters.files += 1
-    record = _txt_record(source.path, source.path.name, None, config, counters)
-    if record is not None:
-        yield record
+def txt_frames(source: Source, config: Config, counters: Counters) -> Iterator[tuple[pl.DataFrame, int]]:
+    """The same records as :func:`read_txt`, as pass 1 reads them: frames of ``config.batch_docs``
+    (doc_id, text, site; the last one shorter) and the bytes they took, with no object per file."""
+    ids, texts, sites, nbytes = [], [], [], 0
+    for doc_id, path, site in txt_files(source):
+        counters.files += 1
+        if (read := _read_txt(path, config, counters)) is not None:
+            ids.append(doc_id)
+            texts.append(read[0])
+            sites.append(site)
+            nbytes += read[2]
+        if len(ids) == config.batch_docs:
+            yield pl.DataFrame({"doc_id": ids, "text": texts, "site": sites}, schema=RECORDS), nbytes
+            ids, texts, sites, nbytes = [], [], [], 0
+    if ids:
+        yield pl.DataFrame({"doc_id": ids, "text": texts, "site": sites}, schema=RECORDS), nbytes
 
 
 class TxtWriter(Writer):
